@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Project tasks: set up the pinned environment, then build or test.
+
+    python3 tasks.py build    # the main job: load, validate and summarise the data
+    python3 tasks.py test     # every test: data, metadata, environment, lint
+    python3 tasks.py lock     # re-resolve requirements.lock after changing pyproject.toml
+
+Needs only Python 3.11+ and access to PyPI. The first run creates ``.venv`` and installs
+the exact versions in ``requirements.lock``; later runs reinstall only when the lock file or
+pyproject.toml changed. Uses the standard library only, so it runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("HUAIYIN_VENV", ROOT / ".venv"))
+LOCK = ROOT / "requirements.lock"
+STAMP = VENV / "huaiyin-installed.sha256"
+MIN_PYTHON = (3, 11)
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def run(*args: object) -> None:
+    """Run a command, stopping with its exit status if it fails."""
+    result = subprocess.run([str(a) for a in args], cwd=ROOT)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def wanted_state() -> str:
+    """Fingerprint of what the environment must match: the lock and the project metadata."""
+    digest = hashlib.sha256()
+    for path in (LOCK, ROOT / "pyproject.toml"):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_env() -> Path:
+    """Create or update .venv so that it holds exactly the locked versions."""
+    if sys.version_info < MIN_PYTHON:
+        sys.exit(
+            f"huaiyin needs Python {'.'.join(map(str, MIN_PYTHON))} or later; "
+            f"this is {sys.version.split()[0]} ({sys.executable})."
+        )
+    python = venv_python()
+    if not python.exists():
+        print(f"tasks: creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    state = wanted_state()
+    if STAMP.exists() and STAMP.read_text().strip() == state:
+        return python
+    print(
+        f"tasks: installing the locked environment into {VENV} (first run: a minute or so)",
+        flush=True,
+    )
+    pip = [python, "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
+    run(*pip, "--requirement", LOCK)
+    # The build backend comes from the lock too, so no unpinned download happens here.
+    run(*pip, "--no-deps", "--no-build-isolation", "--editable", ROOT)
+    STAMP.write_text(state + "\n")
+    return python
+
+
+def main(argv: list[str]) -> None:
+    task, rest = (argv[0], argv[1:]) if argv else ("help", [])
+    if task == "build":
+        run(ensure_env(), "-m", "huaiyin", "summary", *rest)
+    elif task == "test":
+        run(ensure_env(), "-m", "pytest", *rest)
+    elif task == "lock":
+        python = ensure_env()
+        run(python, "-m", "pip", "install", "--quiet", "uv")
+        run(
+            python,
+            "-m",
+            "uv",
+            "pip",
+            "compile",
+            "pyproject.toml",
+            "--extra",
+            "dev",
+            "--universal",
+            "--python-version",
+            "3.11",
+            "--quiet",
+            "--output-file",
+            LOCK,
+        )
+    else:
+        print(__doc__)
+        sys.exit(0 if task in {"help", "-h", "--help"} else 2)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
