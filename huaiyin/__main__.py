@@ -1,0 +1,68 @@
+"""Command line: ``python -m huaiyin summary`` and ``python -m huaiyin dictionary``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from huaiyin import dictionary
+from huaiyin.tables import DataError, load_figures, load_table
+
+
+def summary() -> str:
+    """A plain-text overview of the data: the source, and figures by theme, kind and hedge."""
+    sources = load_table("sources")
+    figures = load_figures()
+    out = []
+    for source in sources.itertuples():
+        out += [
+            f"Source {source.id}: {source.title_zh}",
+            f"  reporter {source.reporter}, period {source.period}, file {source.file}",
+            f"  sha256 {source.sha256}",
+        ]
+    counts = pd.crosstab(figures["theme"], figures["kind"], margins=True, margins_name="all")
+    hedged = figures[figures["qualifier"] != "exact"]
+    out += [
+        "",
+        f"{len(figures)} figures in {figures['theme'].nunique()} themes:",
+        counts.to_string(),
+        "",
+        f"{len(hedged)} figures carry the report's hedge (近 nearly; 超/突破/余 more than):",
+        hedged[["id", "printed", "qualifier"]].to_string(index=False),
+        "",
+        f"{len(load_table('programmes'))} programme codes; {len(load_table('units'))} units.",
+    ]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m huaiyin", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("summary", help="load and validate every table, then summarise them")
+    dict_parser = commands.add_parser("dictionary", help="print the data dictionary (Markdown)")
+    dict_parser.add_argument(
+        "--update",
+        type=Path,
+        metavar="FILE",
+        help="rewrite the dictionary between FILE's marker comments",
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "summary":
+            print(summary())
+        elif args.update:
+            changed = dictionary.update(args.update)
+            print(f"{args.update}: {'updated' if changed else 'already up to date'}")
+        else:
+            print(dictionary.render(), end="")
+    except (DataError, KeyError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
