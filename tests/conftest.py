@@ -1,0 +1,66 @@
+"""Shared fixtures: the project root and the report's text, read from outside the project."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import huaiyin
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE_ENV = "HUAIYIN_SOURCE"
+
+
+class ReportText(str):
+    """A report's text, with a short repr so that failing assertions stay readable."""
+
+    def __repr__(self) -> str:
+        return f"<report text, {len(self)} characters>"
+
+
+def source_dir() -> Path:
+    """The folder with the reports: $HUAIYIN_SOURCE, else ../shared/source/ beside the project."""
+    return Path(os.environ.get(SOURCE_ENV, ROOT.parent / "shared" / "source"))
+
+
+@pytest.fixture(scope="session")
+def sources() -> pd.DataFrame:
+    return huaiyin.load_table("sources")
+
+
+@pytest.fixture(scope="session")
+def figures() -> pd.DataFrame:
+    return huaiyin.load_figures()
+
+
+@pytest.fixture(scope="session")
+def programmes() -> pd.DataFrame:
+    return huaiyin.load_table("programmes")
+
+
+@pytest.fixture(scope="session")
+def source_texts(sources: pd.DataFrame) -> dict[str, str]:
+    """Text of every report, by source id. A missing report fails under CI=true."""
+    texts = {}
+    for source in sources.itertuples():
+        path = source_dir() / source.file
+        if not path.is_file():
+            message = (
+                f"report {source.id} not found at {path}; put the shared source folder at "
+                f"../shared/source/ or set {SOURCE_ENV}"
+            )
+            if os.environ.get("CI") == "true":
+                pytest.fail(message)
+            pytest.skip(message)
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        assert digest == source.sha256, (
+            f"{path} has SHA-256 {digest}, but sources.csv records {source.sha256}: "
+            "the citations were checked against another text"
+        )
+        texts[source.id] = ReportText(data.decode("utf-8"))
+    return texts

@@ -1,0 +1,69 @@
+"""The README's promises hold: two quick-start commands, CI runs the test one, docs are current."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from conftest import ROOT
+
+import huaiyin
+from huaiyin import dictionary
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    return [line.strip() for line in block.splitlines() if line.strip()]
+
+
+def test_quick_start_has_exactly_two_commands() -> None:
+    assert quick_start_commands() == ["python3 tasks.py build", "python3 tasks.py test"]
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    test_command = quick_start_commands()[1]
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert test_command in lines
+    assert (ROOT / ".ci" / "run").stat().st_mode & 0o111, ".ci/run is not executable"
+
+
+def test_readme_data_dictionary_is_generated_and_current() -> None:
+    assert dictionary.embed(dictionary.render(), README) == README, (
+        "the data dictionary in README.md is stale; run "
+        "python -m huaiyin dictionary --update README.md"
+    )
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "huaiyin", *args], capture_output=True, text=True, cwd=ROOT.parent
+    )
+
+
+def test_summary_command_loads_and_summarises_the_data() -> None:
+    result = run_cli("summary")
+    assert result.returncode == 0, result.stderr
+    figures = huaiyin.load_figures()
+    assert f"{len(figures)} figures in {figures['theme'].nunique()} themes" in result.stdout
+    assert "突破千万人次" in result.stdout
+    assert result.stderr == ""
+
+
+def test_cli_reports_bad_data_as_an_error_not_a_traceback(tmp_path) -> None:
+    data = ROOT / "data"
+    for path in data.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    (tmp_path / "talent.csv").write_text("", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "huaiyin", "summary"],
+        capture_output=True,
+        text=True,
+        env={"HUAIYIN_DATA": str(tmp_path), "PATH": ""},
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and "talent.csv: is empty" in result.stderr
+    assert "Traceback" not in result.stderr
