@@ -67,3 +67,20 @@ def test_cli_reports_bad_data_as_an_error_not_a_traceback(tmp_path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: ") and "talent.csv: is empty" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_missing_report_fails_under_ci_and_skips_elsewhere(tmp_path) -> None:
+    """The report lives outside the project; CI must not pass by skipping every check of it."""
+    test = "tests/test_citations.py::test_source_metadata_is_verbatim"
+    outcomes = {}
+    for ci in ("true", ""):
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={"CI": ci, "HUAIYIN_SOURCE": str(tmp_path), "PATH": ""},
+        )
+        outcomes[ci] = result.stdout.strip().splitlines()[-1]
+    assert "1 error" in outcomes["true"] or "1 failed" in outcomes["true"], outcomes
+    assert "1 skipped" in outcomes[""], outcomes
