@@ -1,0 +1,229 @@
+"""Figures derived from the report's figures, carrying the report's hedges honestly.
+
+Every result is a :class:`Derived`: its value and unit, the ids of the figures it comes
+from, and a qualifier that says how far to trust it:
+
+- ``exact``: every input is exact (as printed, so up to the rounding of the printed digits);
+- ``more_than`` / ``less_than``: the true value lies above / below the result, because an
+  input is a bound (超, 突破, 余 "more than") that pushes the result one way;
+- ``approximate``: an input is approximate (近 "nearly"), or bounds push opposite ways.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from huaiyin.tables import Figure, figure
+from huaiyin.units import convert, unit
+
+__all__ = ["Derived", "implied_prior_level", "per_unit", "propagate", "ratio"]
+
+SYMBOLS = {"exact": "", "more_than": ">", "less_than": "<", "approximate": "≈"}
+FigureRef = str | Figure
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A derived figure: value, unit, qualifier, the ids it comes from, and its caveats."""
+
+    value: float
+    unit: str
+    qualifier: str
+    inputs: tuple[str, ...]
+    period: str
+    formula: str
+    caveat: str
+
+    def __str__(self) -> str:
+        shown = f"{self.value:,.0f}" if abs(self.value) >= 1000 else f"{self.value:.4g}"
+        return f"{SYMBOLS[self.qualifier]}{shown} {self.unit}"
+
+
+def propagate(inputs: Iterable[tuple[str, int]]) -> str:
+    """Qualifier of a result from its inputs' qualifiers.
+
+    Parameters
+    ----------
+    inputs : iterable of (qualifier, direction)
+        ``direction`` is +1 if the result grows with that input, -1 if it shrinks (a
+        denominator, a growth rate deflating a level).
+
+    Examples
+    --------
+    >>> propagate([("more_than", +1), ("exact", -1)])  # 超220万人次 / 43场
+    'more_than'
+    >>> propagate([("more_than", -1)])                 # a "more than" denominator
+    'less_than'
+    >>> propagate([("nearly", +1), ("exact", -1)])     # 近30亿元 / 43场
+    'approximate'
+    >>> propagate([("more_than", +1), ("more_than", -1)])
+    'approximate'
+    """
+    bounds = set()
+    for qualifier, direction in inputs:
+        if qualifier in {"nearly", "approximate"}:
+            return "approximate"
+        if qualifier in {"more_than", "less_than"}:
+            sign = 1 if qualifier == "more_than" else -1
+            bounds.add(sign * direction)
+        elif qualifier != "exact":
+            raise ValueError(
+                f"unknown qualifier {qualifier!r}; valid: exact, nearly, more_than, "
+                "less_than, approximate"
+            )
+    if not bounds:
+        return "exact"
+    if len(bounds) == 2:
+        return "approximate"
+    return "more_than" if bounds == {1} else "less_than"
+
+
+def implied_prior_level(level: FigureRef, growth: FigureRef) -> Derived:
+    """The level one year earlier implied by a level and its year-on-year growth.
+
+    ``prior = level / (1 + growth / 100)``. What this does and does not mean: it is the
+    prior-year value *on the basis the growth rate was computed on*. China's official GDP
+    and value-added growth rates are at comparable (constant) prices, so for them the result
+    is H1 2022 output valued at 2023 prices, not the nominal H1 2022 figure that was
+    published. For money flows measured in current prices (budget revenue, sales) it is
+    close to the published prior figure, but statistical offices compute growth on revised,
+    like-for-like bases (firms above designated size change every year), so the result can
+    differ from the figure printed a year earlier.
+
+    Parameters
+    ----------
+    level, growth : str or Figure
+        A level (or count) and the growth rate of the same indicator, period and scope.
+
+    Examples
+    --------
+    >>> gdp = implied_prior_level("hy2023h1.gdp", "hy2023h1.gdp_growth")
+    >>> round(gdp.value, 1), gdp.unit, gdp.period, gdp.qualifier
+    (343.5, '亿元', '2022H1', 'exact')
+    """
+    level_fig, growth_fig = _resolve(level), _resolve(growth)
+    if level_fig.kind not in {"level", "count"}:
+        raise ValueError(f"{level_fig.id} is a {level_fig.kind}, not a level or a count")
+    if growth_fig.kind != "growth":
+        raise ValueError(f"{growth_fig.id} is a {growth_fig.kind}, not a growth rate")
+    mismatched = [
+        attribute
+        for attribute in ("source_id", "indicator", "period", "scope_en")
+        if getattr(level_fig, attribute) != getattr(growth_fig, attribute)
+    ]
+    if mismatched:
+        raise ValueError(
+            f"{growth_fig.id} is not the growth of {level_fig.id}: they differ in "
+            f"{', '.join(mismatched)}"
+        )
+    value = level_fig.value / (1 + growth_fig.value / 100)
+    return Derived(
+        value=value,
+        unit=level_fig.unit,
+        qualifier=propagate([(level_fig.qualifier, +1), (growth_fig.qualifier, -1)]),
+        inputs=(level_fig.id, growth_fig.id),
+        period=_year_earlier(level_fig.period),
+        formula=f"{level_fig.value:g} {level_fig.unit} / (1 + {growth_fig.value:g}%)",
+        caveat=(
+            "Implied by the growth rate, not published: growth rates are computed on "
+            "comparable prices and revised, like-for-like bases, so the published prior "
+            "figure can differ."
+        ),
+    )
+
+
+def ratio(numerator: FigureRef, denominator: FigureRef) -> Derived:
+    """One figure as a percentage of another of the same quantity (a share or a ratio).
+
+    Both are converted to their common base unit first, so 亿元 over 亿元 and 家 over 万家
+    both work; a percentage of unlike things (yuan over persons) is an error.
+
+    Examples
+    --------
+    >>> share = ratio("hy2023h1.budget_revenue", "hy2023h1.gdp")
+    >>> round(share.value, 2), share.unit
+    (7.77, '%')
+    """
+    num, den = _resolve(numerator), _resolve(denominator)
+    num_unit, den_unit = unit(num.unit), unit(den.unit)
+    if num_unit.base_unit != den_unit.base_unit or num_unit.quantity in {"percentage", "rank"}:
+        raise ValueError(
+            f"a ratio needs two amounts of the same kind: {num.id} is in {num.unit} "
+            f"({num_unit.base_unit}), {den.id} in {den.unit} ({den_unit.base_unit}); "
+            "use per_unit() for an amount per item"
+        )
+    value = (
+        100
+        * convert(num.value, num.unit, num_unit.base_unit)
+        / convert(den.value, den.unit, den_unit.base_unit)
+    )
+    return Derived(
+        value=value,
+        unit="%",
+        qualifier=propagate([(num.qualifier, +1), (den.qualifier, -1)]),
+        inputs=(num.id, den.id),
+        period=_joint_period(num, den),
+        formula=f"{num.printed} / {den.printed}",
+        caveat=_period_caveat(num, den),
+    )
+
+
+def per_unit(total: FigureRef, count: FigureRef, unit_of_total: str | None = None) -> Derived:
+    """An average per item: ``total / count``, such as investment per project.
+
+    The result is in the total's unit per the count's printed unit (亿元/个); pass
+    ``unit_of_total`` to express the total in another unit of the same base (``"yuan"``).
+
+    Examples
+    --------
+    >>> per_project = per_unit("hy2023h1.key_projects_investment", "hy2023h1.key_projects")
+    >>> str(per_project)
+    '14.54 亿元/个'
+    >>> str(per_unit("hy2023h1.exhibition_visitors", "hy2023h1.exhibitions"))
+    '>5.116 万人次/场'
+    """
+    tot, cnt = _resolve(total), _resolve(count)
+    if cnt.kind != "count":
+        raise ValueError(f"{cnt.id} is a {cnt.kind}; an average needs a count to divide by")
+    if tot.kind in {"growth", "rank"}:
+        raise ValueError(f"{tot.id} is a {tot.kind}; averaging it per item has no meaning")
+    target_unit = unit_of_total or tot.unit
+    value = convert(tot.value, tot.unit, target_unit) / cnt.value
+    return Derived(
+        value=value,
+        unit=f"{target_unit}/{cnt.unit}",
+        qualifier=propagate([(tot.qualifier, +1), (cnt.qualifier, -1)]),
+        inputs=(tot.id, cnt.id),
+        period=_joint_period(tot, cnt),
+        formula=f"{tot.printed} / {cnt.printed}",
+        caveat=_period_caveat(tot, cnt),
+    )
+
+
+def _resolve(ref: FigureRef) -> Figure:
+    if isinstance(ref, Figure):
+        return ref
+    if isinstance(ref, str):
+        return figure(ref)
+    raise TypeError(f"expected a figure id or a Figure, not {type(ref).__name__}")
+
+
+def _year_earlier(period: str) -> str:
+    match = re.fullmatch(r"(\d{4})(.*)", period)
+    if not match:
+        return f"one year before ({period})"
+    return f"{int(match[1]) - 1}{match[2]}"
+
+
+def _joint_period(*figures: Figure) -> str:
+    periods = list(dict.fromkeys(f.period for f in figures))
+    return periods[0] if len(periods) == 1 else " / ".join(periods)
+
+
+def _period_caveat(*figures: Figure) -> str:
+    periods = {f.period for f in figures}
+    if len(periods) == 1:
+        return ""
+    return "The inputs cover different periods: " + ", ".join(f"{f.id} {f.period}" for f in figures)
