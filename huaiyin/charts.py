@@ -1,0 +1,199 @@
+"""Chart style: a seaborn theme with a Simplified Chinese font, and bilingual labels.
+
+Importing ``huaiyin`` does not import this module or matplotlib; call :func:`set_theme`
+once, as with ``seaborn.set_theme()``, before drawing.
+
+The CJK font is found offline, in this order:
+
+1. the font file named by the ``HUAIYIN_CJK_FONT`` environment variable;
+2. the Noto Sans CJK collection installed with huaiyin (PyPI ``noto-cjk-sans-otc``, OFL);
+3. a Noto Sans CJK or WenQuanYi font from the conda environment or the system.
+
+Where a font file holds several faces (a ``.ttc``), the Simplified Chinese face is used, so
+that characters such as 直 and 骨 take their mainland shapes, not the Japanese ones.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import matplotlib as mpl
+import seaborn as sns
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure as MplFigure
+
+from huaiyin.tables import Figure, load_table
+from huaiyin.units import unit as lookup_unit
+
+__all__ = [
+    "FONT_ENV",
+    "CJKFont",
+    "FontNotFoundError",
+    "add_source_caption",
+    "find_cjk_font",
+    "label",
+    "set_theme",
+    "unit_label",
+]
+
+FONT_ENV = "HUAIYIN_CJK_FONT"
+Lang = Literal["zh", "en", "both"]
+# Families that cover Simplified Chinese, best first.
+SC_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei")
+_SYSTEM_FILE_HINTS = ("notosanscjk", "notosanssc", "wqy-microhei", "wqy-zenhei")
+
+
+class FontNotFoundError(RuntimeError):
+    """No font with Simplified Chinese glyphs could be found."""
+
+
+@dataclass(frozen=True)
+class CJKFont:
+    """The font the charts use: its file, the family name matplotlib knows it by, its origin."""
+
+    path: Path
+    family: str
+    origin: str
+
+
+def find_cjk_font() -> CJKFont:
+    """Find a Simplified Chinese font offline and register it with matplotlib.
+
+    Raises
+    ------
+    FontNotFoundError
+        If ``HUAIYIN_CJK_FONT`` names a missing or non-CJK file, or no font is found; the
+        message says how to install one.
+    """
+    explicit = os.environ.get(FONT_ENV)
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise FontNotFoundError(f"{FONT_ENV}={explicit!r}: no such font file")
+        return _register(path, f"${FONT_ENV}")
+    try:
+        import noto_cjk_sans_otc  # type: ignore[import-untyped]
+
+        bundled = Path(str(noto_cjk_sans_otc.FONT_PATH))
+        if bundled.is_file():
+            return _register(bundled, "the noto-cjk-sans-otc package")
+    except ImportError:
+        pass
+    for path in _environment_font_files():
+        try:
+            return _register(path, "the conda environment or the system")
+        except FontNotFoundError:
+            continue
+    raise FontNotFoundError(
+        "no font with Simplified Chinese glyphs found, so Chinese would be drawn as boxes. "
+        "Install one: `pip install noto-cjk-sans-otc` (what huaiyin depends on), "
+        "`conda install -c conda-forge font-ttf-noto-cjk`, or "
+        "`apt-get install fonts-noto-cjk`; or set "
+        f"{FONT_ENV} to the path of a .ttf/.otf/.ttc font that covers Chinese."
+    )
+
+
+def _environment_font_files() -> list[Path]:
+    folders = [Path(sys.prefix) / "fonts", Path(sys.prefix) / "share" / "fonts"]
+    if os.environ.get("CONDA_PREFIX"):
+        folders.append(Path(os.environ["CONDA_PREFIX"]) / "fonts")
+    candidates = font_manager.findSystemFonts([str(f) for f in folders if f.is_dir()])
+    candidates += font_manager.findSystemFonts()
+    hits = [
+        Path(p) for p in candidates if any(h in Path(p).name.lower() for h in _SYSTEM_FILE_HINTS)
+    ]
+    # Regular weights first, then by name, so the choice does not depend on directory order.
+    return sorted(set(hits), key=lambda p: ("regular" not in p.name.lower(), p.name))
+
+
+def _register(path: Path, origin: str) -> CJKFont:
+    before = {id(entry) for entry in font_manager.fontManager.ttflist}
+    font_manager.fontManager.addfont(str(path))
+    families = {
+        entry.name
+        for entry in font_manager.fontManager.ttflist
+        if id(entry) not in before or Path(entry.fname) == path
+    }
+    for family in SC_FAMILIES:
+        if family in families:
+            return CJKFont(path=path, family=family, origin=origin)
+    raise FontNotFoundError(
+        f"{path} (from {origin}) has no Simplified Chinese face; it offers "
+        f"{', '.join(sorted(families)) or 'no faces matplotlib can read'}. "
+        f"Expected one of: {', '.join(SC_FAMILIES)}"
+    )
+
+
+def set_theme(
+    context: Literal["paper", "notebook", "talk", "poster"] = "notebook",
+    style: Literal["white", "dark", "whitegrid", "darkgrid", "ticks"] = "whitegrid",
+) -> CJKFont:
+    """Apply the house chart style: a seaborn theme with a Simplified Chinese font.
+
+    Returns the font in use, so a notebook can show where it came from.
+    """
+    font = find_cjk_font()
+    sns.set_theme(
+        context=context,
+        style=style,
+        font=font.family,
+        rc={
+            "axes.unicode_minus": False,  # CJK fonts lack U+2212; use the ASCII minus
+            "figure.dpi": 100,
+            "savefig.dpi": 150,
+        },
+    )
+    # Also first among sans-serif fonts, for code that later asks for "sans-serif".
+    others = [f for f in mpl.rcParams["font.sans-serif"] if f != font.family]
+    mpl.rcParams["font.sans-serif"] = [font.family, *others]
+    return font
+
+
+def label(fig: Figure, lang: Lang = "both") -> str:
+    """A figure's subject in Chinese, English, or both (``全区生产总值 GDP``)."""
+    return _pick(fig.subject_zh, fig.subject_en, lang)
+
+
+def unit_label(printed_unit: str, lang: Lang = "both") -> str:
+    """An axis label for a unit: ``亿元``, ``100 million yuan`` or ``亿元 (100 million yuan)``."""
+    if printed_unit == "%":
+        return _pick("%", "%", lang)
+    return _pick(printed_unit, lookup_unit(printed_unit).name_en, lang)
+
+
+def add_source_caption(
+    chart: MplFigure | Axes, source_id: str = "hy2023h1", lang: Lang = "both"
+) -> None:
+    """Write the source under the chart: the reporter, the period and the data package."""
+    sources = load_table("sources").set_index("id")
+    if source_id not in sources.index:
+        raise KeyError(f"no source {source_id!r}; valid: {', '.join(sources.index)}")
+    source = sources.loc[source_id]
+    zh = f"来源：记者{source['reporter']}报道（{source['period']}），huaiyin 数据包"
+    en = f"Source: report by {source['reporter']} ({source['period']}), huaiyin data package"
+    target = chart.figure if isinstance(chart, Axes) else chart
+    target.text(
+        0.01,
+        0.005,
+        _pick(zh, en, lang, both="{zh}  {en}"),
+        ha="left",
+        va="bottom",
+        fontsize="small",
+        color="0.35",
+        wrap=True,
+    )
+
+
+def _pick(zh: str, en: str, lang: Lang, both: str = "{zh} ({en})") -> str:
+    if lang == "zh":
+        return zh
+    if lang == "en":
+        return en
+    if lang == "both":
+        return zh if zh == en else both.format(zh=zh, en=en)
+    raise ValueError(f"lang must be 'zh', 'en' or 'both', not {lang!r}")

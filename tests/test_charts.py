@@ -1,0 +1,131 @@
+"""The chart style draws Chinese in a Simplified Chinese face, or refuses loudly."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib import font_manager
+from matplotlib.image import imread
+
+import huaiyin
+from huaiyin import charts
+
+GROWTH_IDS = [
+    "hy2023h1.gdp_growth",
+    "hy2023h1.fixed_asset_investment_growth",
+    "hy2023h1.budget_revenue_growth",
+]
+
+
+def draw_growth_chart(path: Path) -> list[str]:
+    """Draw a bilingual chart; return the warnings raised while rendering it."""
+    figures = [huaiyin.figure(i) for i in GROWTH_IDS]
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.barh([charts.label(f, "zh") for f in figures], [f.value for f in figures])
+    ax.set_xlabel(charts.unit_label("%", "both"))
+    ax.set_title("同比增长 直骨 Year-on-year growth")
+    charts.add_source_caption(fig)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.savefig(path)
+    plt.close(fig)
+    return [str(w.message) for w in caught]
+
+
+def test_set_theme_uses_a_simplified_chinese_face() -> None:
+    font = charts.set_theme()
+    assert font.family in charts.SC_FAMILIES
+    assert font.origin == "the noto-cjk-sans-otc package"
+    charts.set_theme()  # a second call changes nothing
+    assert matplotlib.rcParams["font.family"] == [font.family]
+    assert matplotlib.rcParams["font.sans-serif"].count(font.family) == 1
+    assert matplotlib.rcParams["font.sans-serif"][0] == font.family
+    assert matplotlib.rcParams["axes.unicode_minus"] is False
+
+
+def test_chinese_chart_renders_without_missing_glyphs(tmp_path: Path) -> None:
+    charts.set_theme()
+    path = tmp_path / "growth.png"
+    messages = draw_growth_chart(path)
+    assert not [m for m in messages if "missing from font" in m], messages
+    pixels = imread(path)
+    assert (
+        pixels.shape[0] > 100
+        and np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0).shape[0] > 10
+    )
+
+
+def test_missing_glyph_check_can_fail(tmp_path: Path) -> None:
+    """Without the CJK font, the same chart warns of missing glyphs: the check above bites."""
+    with matplotlib.rc_context({"font.family": "DejaVu Sans", "font.sans-serif": ["DejaVu Sans"]}):
+        messages = draw_growth_chart(tmp_path / "boxes.png")
+    assert any("missing from font" in m for m in messages)
+
+
+def test_explicit_font_setting_comes_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    bundled = charts.find_cjk_font().path
+    monkeypatch.setenv(charts.FONT_ENV, str(bundled))
+    font = charts.find_cjk_font()
+    assert (font.path, font.family, font.origin) == (
+        bundled,
+        "Noto Sans CJK SC",
+        f"${charts.FONT_ENV}",
+    )
+
+
+def test_explicit_font_that_does_not_exist(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(charts.FONT_ENV, "/no/such/font.ttc")
+    with pytest.raises(
+        charts.FontNotFoundError, match=re.escape("'/no/such/font.ttc': no such font file")
+    ):
+        charts.find_cjk_font()
+
+
+def test_explicit_font_without_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    latin = font_manager.findfont("DejaVu Sans")
+    monkeypatch.setenv(charts.FONT_ENV, latin)
+    with pytest.raises(
+        charts.FontNotFoundError, match="has no Simplified Chinese face; it offers DejaVu Sans"
+    ):
+        charts.find_cjk_font()
+
+
+def test_no_font_anywhere_says_how_to_install_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "noto_cjk_sans_otc", None)  # import now fails
+    monkeypatch.setattr(charts, "_environment_font_files", lambda: [])
+    with pytest.raises(charts.FontNotFoundError) as info:
+        charts.find_cjk_font()
+    message = str(info.value)
+    assert "Chinese would be drawn as boxes" in message
+    assert "pip install noto-cjk-sans-otc" in message
+    assert "conda install -c conda-forge font-ttf-noto-cjk" in message
+    assert "apt-get install fonts-noto-cjk" in message
+
+
+def test_labels_in_both_languages() -> None:
+    gdp = huaiyin.figure("hy2023h1.gdp")
+    assert charts.label(gdp, "zh") == "全区生产总值"
+    assert charts.label(gdp, "en") == "Gross domestic product"
+    assert charts.label(gdp, "both") == "全区生产总值 (Gross domestic product)"
+    assert charts.unit_label("亿元", "both") == "亿元 (hundred million yuan)"
+    assert charts.unit_label("%", "en") == "%"
+    with pytest.raises(ValueError, match="lang must be 'zh', 'en' or 'both', not 'fr'"):
+        charts.label(gdp, "fr")  # type: ignore[arg-type]
+
+
+def test_source_caption_names_the_reporter_and_period() -> None:
+    fig, ax = plt.subplots()
+    charts.add_source_caption(ax, lang="en")
+    texts = [t.get_text() for t in fig.texts]
+    plt.close(fig)
+    assert texts == ["Source: report by 王贝艺 (2023H1), huaiyin data package"]
+    with pytest.raises(KeyError, match="no source 'nope'; valid: hy2023h1"):
+        charts.add_source_caption(ax, source_id="nope")
