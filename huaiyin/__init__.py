@@ -3,8 +3,36 @@
 >>> import huaiyin
 >>> huaiyin.figure("hy2023h1.gdp_growth").value
 6.4
+>>> str(huaiyin.derive.implied_prior_level("hy2023h1.gdp", "hy2023h1.gdp_growth"))
+'343.5 亿元'
+
+Modules: :mod:`huaiyin.units` (conversions), :mod:`huaiyin.derive` (derived figures) and
+:mod:`huaiyin.charts` (chart style; imported on first use, as it loads matplotlib).
 """
 
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from huaiyin import derive, units
 from huaiyin.tables import DataError, Figure, figure, list_tables, load_figures, load_table
 
-__all__ = ["DataError", "Figure", "figure", "list_tables", "load_figures", "load_table"]
+__all__ = [
+    "DataError",
+    "Figure",
+    "charts",
+    "derive",
+    "figure",
+    "list_tables",
+    "load_figures",
+    "load_table",
+    "units",
+]
+
+
+def __getattr__(name: str) -> ModuleType:
+    # huaiyin.charts imports matplotlib and seaborn: load it only when asked for.
+    if name == "charts":
+        return importlib.import_module("huaiyin.charts")
+    raise AttributeError(f"module 'huaiyin' has no attribute {name!r}")

@@ -153,13 +153,13 @@ def figure(figure_id: str) -> Figure:
         close = [i for i in figures.index if figure_id.split(".")[-1] in i][:5]
         hint = f"; did you mean {', '.join(close)}?" if close else "; see load_figures()['id']"
         raise KeyError(f"no figure with id {figure_id!r}{hint}")
-    row = figures.loc[figure_id]
+    record = figures.loc[figure_id].to_dict()
     text = {
-        name: "" if pd.isna(row[name]) else str(row[name])
+        name: "" if pd.isna(record[name]) else str(record[name])
         for name in Figure.__dataclass_fields__
         if name not in {"id", "value"}
     }
-    return Figure(id=figure_id, value=float(row["value"]), **text)
+    return Figure(id=figure_id, value=float(record["value"]), **text)
 
 
 def _load(resource: Resource, resources: dict[str, Resource]) -> pd.DataFrame:
