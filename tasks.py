@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Project tasks: set up the pinned environment, then build or test.
 
-    python3 tasks.py build    # the main job: load, validate and summarise the data
-    python3 tasks.py test     # every test: data, metadata, environment, lint
-    python3 tasks.py lock     # re-resolve requirements.lock after changing pyproject.toml
+    python3 tasks.py build      # the main job: load, validate and summarise the data
+    python3 tasks.py test       # every test: data, notebooks (nbval), metadata, lint, types
+    python3 tasks.py notebooks  # re-execute the notebooks and store their outputs
+    python3 tasks.py mutation   # change each figure in turn; report how many nbval catches
+    python3 tasks.py bench      # benchmarks, printed as a table
+    python3 tasks.py lock       # re-resolve requirements.lock after changing pyproject.toml
 
 Needs only Python 3.11+ and access to PyPI. The first run creates ``.venv`` and installs
 the exact versions in ``requirements.lock``; later runs reinstall only when the lock file or
@@ -71,31 +74,37 @@ def ensure_env() -> Path:
     return python
 
 
+# Re-resolves the lock for every extra and for every Python the project supports.
+LOCK_COMMAND = [
+    "uv",
+    "pip",
+    "compile",
+    "pyproject.toml",
+    "--all-extras",
+    "--universal",
+    "--python-version",
+    "3.11",
+    "--quiet",
+    "--output-file",
+    "requirements.lock",
+]
+TASKS = {
+    "build": ["-m", "huaiyin", "summary"],
+    "test": ["-m", "pytest"],
+    "notebooks": ["tools/run_notebooks.py", "execute"],
+    "mutation": ["tools/run_notebooks.py", "mutate", "--all"],
+    "bench": ["tools/bench.py"],
+}
+
+
 def main(argv: list[str]) -> None:
     task, rest = (argv[0], argv[1:]) if argv else ("help", [])
-    if task == "build":
-        run(ensure_env(), "-m", "huaiyin", "summary", *rest)
-    elif task == "test":
-        run(ensure_env(), "-m", "pytest", *rest)
+    if task in TASKS:
+        run(ensure_env(), *TASKS[task], *rest)
     elif task == "lock":
         python = ensure_env()
         run(python, "-m", "pip", "install", "--quiet", "uv")
-        run(
-            python,
-            "-m",
-            "uv",
-            "pip",
-            "compile",
-            "pyproject.toml",
-            "--extra",
-            "dev",
-            "--universal",
-            "--python-version",
-            "3.11",
-            "--quiet",
-            "--output-file",
-            LOCK,
-        )
+        run(python, "-m", *LOCK_COMMAND)
     else:
         print(__doc__)
         sys.exit(0 if task in {"help", "-h", "--help"} else 2)
