@@ -22,11 +22,14 @@ from pathlib import Path
 from typing import Literal
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
+import pandas as pd
 import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure as MplFigure
 
+from huaiyin.derive import SYMBOLS
 from huaiyin.tables import Figure, load_table
 from huaiyin.units import unit as lookup_unit
 
@@ -35,6 +38,7 @@ __all__ = [
     "CJKFont",
     "FontNotFoundError",
     "add_source_caption",
+    "bar_chart",
     "find_cjk_font",
     "label",
     "set_theme",
@@ -187,6 +191,61 @@ def add_source_caption(
         color="0.35",
         wrap=True,
     )
+
+
+def bar_chart(
+    data: pd.Series | pd.DataFrame,
+    *,
+    title: str,
+    axis_label: str,
+    qualifiers: pd.Series | None = None,
+    source_id: str = "hy2023h1",
+    lang: Lang = "both",
+    width: float = 8.0,
+) -> MplFigure:
+    """A titled horizontal bar chart with its values written on the bars and a source caption.
+
+    Parameters
+    ----------
+    data : Series or DataFrame
+        Bar lengths, indexed by the labels; a DataFrame draws one bar per column (series).
+    title, axis_label : str
+        The chart title, and the value axis label: always name the unit (see
+        :func:`unit_label`).
+    qualifiers : Series, optional
+        A qualifier per label (``more_than``, ``nearly``, …) for a Series: the value labels
+        then carry the report's hedge, as in ``>220`` or ``≈30``.
+    """
+    frame = data.to_frame() if isinstance(data, pd.Series) else data
+    bars = len(frame) * len(frame.columns)
+    height = 1.6 + 0.3 * bars + 0.15 * len(frame)
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    # Leave room at the bottom for the source caption, which layout engines do not see.
+    fig.get_layout_engine().set(rect=(0, 0.35 / height, 1, 1 - 0.35 / height))  # type: ignore[union-attr, call-arg]
+    # Reversed, so that the first label is at the top as in the table beside the chart.
+    frame.iloc[::-1].plot.barh(ax=ax, legend=False, width=0.8)
+    for container, column in zip(ax.containers, frame.columns, strict=True):
+        values = frame[column].iloc[::-1]
+        marks = (
+            qualifiers.reindex(values.index).fillna("exact")
+            if qualifiers is not None
+            else pd.Series("exact", index=values.index)
+        )
+        labels = [f"{SYMBOLS[str(q)]}{_number(v)}" for v, q in zip(values, marks, strict=True)]
+        ax.bar_label(container, labels=labels, padding=3, fontsize="small")  # type: ignore[arg-type]
+    ax.set_title(title)
+    ax.set_xlabel(axis_label)
+    ax.set_ylabel("")
+    ax.margins(x=0.18)
+    if len(frame.columns) > 1:
+        ax.legend(loc="lower right", fontsize="small")
+    add_source_caption(fig, source_id, lang)
+    return fig
+
+
+def _number(value: float) -> str:
+    """Up to two decimals, no trailing zeros, thousands separated: 3,140 / 166.72 / 0.7."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 def _pick(zh: str, en: str, lang: Lang, both: str = "{zh} ({en})") -> str:

@@ -15,12 +15,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import pandas as pd
+
 from huaiyin.tables import Figure, figure
 from huaiyin.units import convert, unit
 
-__all__ = ["Derived", "implied_prior_level", "per_unit", "propagate", "ratio"]
+__all__ = ["Derived", "implied_prior_level", "per_unit", "propagate", "ratio", "table", "total"]
 
-SYMBOLS = {"exact": "", "more_than": ">", "less_than": "<", "approximate": "≈"}
+# How each qualifier is shown before a number; 近 (nearly) reads as approximate.
+SYMBOLS = {"exact": "", "more_than": ">", "less_than": "<", "approximate": "≈", "nearly": "≈"}
 FigureRef = str | Figure
 
 
@@ -127,9 +130,9 @@ def implied_prior_level(level: FigureRef, growth: FigureRef) -> Derived:
         period=_year_earlier(level_fig.period),
         formula=f"{level_fig.value:g} {level_fig.unit} / (1 + {growth_fig.value:g}%)",
         caveat=(
-            "Implied by the growth rate, not published: growth rates are computed on "
-            "comparable prices and revised, like-for-like bases, so the published prior "
-            "figure can differ."
+            "Implied by the growth rate, not a published figure: official growth rates may "
+            "be at comparable prices (GDP, value added) and on revised, like-for-like bases, "
+            "so the figure published a year earlier can differ."
         ),
     )
 
@@ -170,11 +173,17 @@ def ratio(numerator: FigureRef, denominator: FigureRef) -> Derived:
     )
 
 
-def per_unit(total: FigureRef, count: FigureRef, unit_of_total: str | None = None) -> Derived:
+def per_unit(
+    total: FigureRef,
+    count: FigureRef,
+    unit_of_total: str | None = None,
+    per: str | None = None,
+) -> Derived:
     """An average per item: ``total / count``, such as investment per project.
 
     The result is in the total's unit per the count's printed unit (亿元/个); pass
-    ``unit_of_total`` to express the total in another unit of the same base (``"yuan"``).
+    ``unit_of_total`` to express the total in another unit of the same base (``"yuan"``),
+    and ``per`` to express the count in another unit (``"visit"`` rather than 万人次).
 
     Examples
     --------
@@ -189,17 +198,76 @@ def per_unit(total: FigureRef, count: FigureRef, unit_of_total: str | None = Non
         raise ValueError(f"{cnt.id} is a {cnt.kind}; an average needs a count to divide by")
     if tot.kind in {"growth", "rank"}:
         raise ValueError(f"{tot.id} is a {tot.kind}; averaging it per item has no meaning")
-    target_unit = unit_of_total or tot.unit
-    value = convert(tot.value, tot.unit, target_unit) / cnt.value
+    target_unit, per_unit_name = unit_of_total or tot.unit, per or cnt.unit
+    value = convert(tot.value, tot.unit, target_unit) / convert(cnt.value, cnt.unit, per_unit_name)
     return Derived(
         value=value,
-        unit=f"{target_unit}/{cnt.unit}",
+        unit=f"{target_unit}/{per_unit_name}",
         qualifier=propagate([(tot.qualifier, +1), (cnt.qualifier, -1)]),
         inputs=(tot.id, cnt.id),
         period=_joint_period(tot, cnt),
         formula=f"{tot.printed} / {cnt.printed}",
         caveat=_period_caveat(tot, cnt),
     )
+
+
+def total(*parts: FigureRef) -> Derived:
+    """The sum of figures in the same unit, such as the graduates recruited of each kind.
+
+    The report rarely says whether parts overlap; the caveat says so.
+
+    Examples
+    --------
+    >>> str(total("hy2023h1.community_grids", "hy2023h1.rural_grids"))
+    '740 个'
+    """
+    figures = [_resolve(p) for p in parts]
+    if len(figures) < 2:
+        raise ValueError("total() needs at least two figures")
+    units = {f.unit for f in figures}
+    kinds = {f.kind for f in figures}
+    if len(units) > 1 or kinds & {"growth", "rank"}:
+        raise ValueError(
+            "total() adds figures of one unit that are levels or counts; got "
+            + ", ".join(f"{f.id} ({f.kind}, {f.unit})" for f in figures)
+        )
+    return Derived(
+        value=sum(f.value for f in figures),
+        unit=figures[0].unit,
+        qualifier=propagate((f.qualifier, +1) for f in figures),
+        inputs=tuple(f.id for f in figures),
+        period=_joint_period(*figures),
+        formula=" + ".join(f.printed for f in figures),
+        caveat=" ".join(
+            filter(None, ["Assumes the parts do not overlap.", _period_caveat(*figures)])
+        ),
+    )
+
+
+def table(results: dict[str, Derived]) -> pd.DataFrame:
+    """Derived figures as a DataFrame, one row per named result, for display in notebooks.
+
+    Examples
+    --------
+    >>> table({"GDP, H1 2022": implied_prior_level("hy2023h1.gdp", "hy2023h1.gdp_growth")})[
+    ...     ["shown", "qualifier", "period"]]
+                     shown qualifier  period
+    GDP, H1 2022  343.5 亿元     exact  2022H1
+    """
+    rows = {
+        name: {
+            "shown": str(result),
+            "value": result.value,
+            "unit": result.unit,
+            "qualifier": result.qualifier,
+            "period": result.period,
+            "formula": result.formula,
+            "inputs": ", ".join(result.inputs),
+            "caveat": result.caveat,
+        }
+        for name, result in results.items()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def _resolve(ref: FigureRef) -> Figure:
