@@ -1,0 +1,229 @@
+"""Run the notebooks: store fresh outputs, or prove that nbval catches a wrong figure.
+
+    python tools/run_notebooks.py execute [NOTEBOOK ...]   # re-execute, store outputs in place
+    python tools/run_notebooks.py mutate --all             # change every figure in turn
+    python tools/run_notebooks.py mutate --sample 3        # a fixed sample of figures
+
+``execute`` is deterministic: running it twice gives byte-identical files (fixed hash seed,
+no timing metadata, no PNG "Software" stamp, fixed notebook metadata). ``mutate`` copies the
+data, bumps one figure's last printed digit, runs nbval on every notebook whose outputs show
+that figure, and reports how many mutants nbval kills; it exits 1 unless it kills them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+METADATA = {
+    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+    "language_info": {"name": "python"},
+}
+KERNEL_ENV = {"PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "0"}
+
+
+def notebook_paths(names: list[str] | None = None) -> list[Path]:
+    """The notebooks in reading order, or the ones named."""
+    if names:
+        return [Path(n).resolve() for n in names]
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+
+
+def execute(path: Path) -> None:
+    """Re-execute one notebook in place, leaving only what its outputs depend on."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cell.metadata.pop("execution", None)
+    os.environ.update(KERNEL_ENV)
+    os.environ.pop("MPLBACKEND", None)
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=600,
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    nb.metadata = METADATA
+    nbformat.write(nb, path)
+
+
+def displayed_text(path: Path) -> str:
+    """All text a notebook displays (plain text, HTML and streams), for finding figure ids."""
+    nb = nbformat.read(path, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            parts.append(output.get("text", ""))
+            for mime in ("text/plain", "text/html"):
+                data = output.get("data", {}).get(mime, "")
+                parts.append(data if isinstance(data, str) else "".join(data))
+    return "\n".join(parts)
+
+
+def notebooks_showing(figure_id: str) -> list[Path]:
+    pattern = re.compile(rf"(?<![\w.]){re.escape(figure_id)}(?![\w])")
+    return [p for p in notebook_paths() if pattern.search(displayed_text(p))]
+
+
+@dataclass
+class Mutant:
+    figure_id: str
+    table: str
+    before: str
+    after: str
+    notebooks: list[str]
+    failed: list[str]
+    seconds: float
+
+    @property
+    def killed(self) -> bool:
+        return bool(self.notebooks) and set(self.failed) == set(self.notebooks)
+
+
+def figure_rows() -> list[tuple[str, str, str]]:
+    """(table, id, value as written) for every figure, in data order."""
+    sys.path.insert(0, str(ROOT))
+    from huaiyin.datapackage import read_datapackage
+
+    package = read_datapackage()
+    rows = []
+    for table in package.figure_tables():
+        with package.resources[table].path.open(encoding="utf-8", newline="") as fh:
+            rows += [(table, r["id"], r["value"]) for r in csv.DictReader(fh)]
+    return rows
+
+
+def bump_last_digit(value: str) -> str:
+    """365.5 -> 365.6, 3140 -> 3141: the smallest change the printed precision can show."""
+    step = Decimal(1).scaleb(Decimal(value).as_tuple().exponent)
+    return str(Decimal(value) + step)
+
+
+def mutate(table: str, figure_id: str, value: str) -> Mutant:
+    """Run nbval on the notebooks showing ``figure_id``, with that figure changed."""
+    start = time.perf_counter()
+    notebooks = notebooks_showing(figure_id)
+    after = bump_last_digit(value)
+    with tempfile.TemporaryDirectory(prefix="huaiyin-mutant-") as tmp:
+        data = Path(tmp) / "data"
+        shutil.copytree(ROOT / "data", data)
+        path = data / f"{table}.csv"
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        column = rows[0].index("value")
+        (row,) = [r for r in rows if r[0] == figure_id]
+        row[column] = after
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(rows)
+        failed = []
+        if notebooks:
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "-rf",
+                    "--nbval",
+                    "--nbval-current-env",
+                    *map(str, notebooks),
+                ],
+                cwd=ROOT,
+                env={**os.environ, "HUAIYIN_DATA": str(data)},
+                capture_output=True,
+                text=True,
+            )
+            failed = sorted(
+                {
+                    m.group(1)
+                    for m in re.finditer(
+                        r"^FAILED (notebooks/[^:]+\.ipynb)::", result.stdout, flags=re.MULTILINE
+                    )
+                }
+            )
+    return Mutant(
+        figure_id,
+        table,
+        value,
+        after,
+        [str(p.relative_to(ROOT)) for p in notebooks],
+        failed,
+        time.perf_counter() - start,
+    )
+
+
+def sample(rows: list[tuple[str, str, str]], size: int) -> list[tuple[str, str, str]]:
+    """A fixed, spread-out sample: every k-th figure, so each run tests the same ones."""
+    step = max(1, len(rows) // size)
+    return rows[::step][:size]
+
+
+def run_mutants(rows: list[tuple[str, str, str]], workers: int = 2) -> list[Mutant]:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda r: mutate(*r), rows))
+
+
+def report(mutants: list[Mutant]) -> str:
+    lines = [
+        f"{'figure':45} {'change':>20}  {'notebooks':>9}  {'failed':>6}  {'result':6}  seconds"
+    ]
+    for m in mutants:
+        lines.append(
+            f"{m.figure_id:45} {m.before + ' -> ' + m.after:>20}  {len(m.notebooks):>9}  "
+            f"{len(m.failed):>6}  {'killed' if m.killed else 'SURVIVED':6}  {m.seconds:.1f}"
+        )
+    killed = sum(m.killed for m in mutants)
+    lines.append(f"kill rate: {killed}/{len(mutants)} = {100 * killed / len(mutants):.1f}%")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("execute", help="re-execute notebooks and store their outputs")
+    run.add_argument("notebooks", nargs="*")
+    mut = commands.add_parser("mutate", help="change figures and check that nbval fails")
+    group = mut.add_mutually_exclusive_group(required=True)
+    group.add_argument("--all", action="store_true")
+    group.add_argument("--sample", type=int, metavar="N")
+    mut.add_argument("--json", type=Path, help="also write the results as JSON")
+    args = parser.parse_args(argv)
+    if args.command == "execute":
+        for path in notebook_paths(args.notebooks):
+            print(f"executing {path.relative_to(ROOT)}", flush=True)
+            execute(path)
+        return 0
+    rows = figure_rows() if args.all else sample(figure_rows(), args.sample)
+    mutants = run_mutants(rows)
+    print(report(mutants))
+    if args.json:
+        args.json.write_text(json.dumps([m.__dict__ for m in mutants], indent=1))
+    return 0 if all(m.killed for m in mutants) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
