@@ -6,10 +6,10 @@ import csv
 
 import pandas as pd
 import pytest
-from conftest import ROOT
 from provenance import NUMBER, figure_spans, occurrences, text_spans, uncovered_numbers
 
 import huaiyin
+from conftest import ROOT
 
 NON_FIGURES = ROOT / "tests" / "non_figures.csv"
 

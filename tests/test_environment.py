@@ -11,9 +11,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pytest
 import yaml
-from conftest import ROOT
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
+
+from conftest import ROOT
 
 # conda-forge name -> PyPI name, where they differ.
 CONDA_TO_PYPI = {"matplotlib-base": "matplotlib", "font-ttf-noto-cjk": "noto-cjk-sans-otc"}

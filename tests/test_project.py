@@ -6,9 +6,8 @@ import re
 import subprocess
 import sys
 
-from conftest import ROOT
-
 import huaiyin
+from conftest import ROOT
 from huaiyin import dictionary
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -1,0 +1,152 @@
+"""The notebooks read like short articles and work as a test suite.
+
+nbval itself re-executes every notebook (``--nbval`` in pyproject.toml); these tests check
+what nbval cannot: that the stored outputs exist and are clean, that every figure is shown,
+that regeneration is deterministic, and that a wrong figure makes nbval fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import huaiyin
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+import run_notebooks as tool  # the regeneration and mutation command
+
+PATHS = tool.notebook_paths()
+NAMES = [p.name for p in PATHS]
+
+
+def cells(path: Path) -> list[nbformat.NotebookNode]:
+    return list(nbformat.read(path, as_version=4).cells)
+
+
+def code_cells(path: Path) -> list[nbformat.NotebookNode]:
+    return [c for c in cells(path) if c.cell_type == "code"]
+
+
+def test_the_six_themed_notebooks_exist_in_reading_order() -> None:
+    assert NAMES == [
+        "00-overview.ipynb",
+        "01-economy.ipynb",
+        "02-projects.ipynb",
+        "03-tourism.ipynb",
+        "04-talent.ipynb",
+        "05-governance.ipynb",
+    ]
+
+
+def test_nbval_runs_in_strict_mode_on_the_notebooks() -> None:
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert "notebooks" in options["testpaths"]
+    assert "--nbval " in options["addopts"] + " " and "--nbval-lax" not in options["addopts"]
+
+
+@pytest.mark.parametrize("path", PATHS, ids=NAMES)
+def test_every_code_cell_has_a_stored_execution(path: Path) -> None:
+    unrun = [c.id for c in code_cells(path) if c.execution_count is None]
+    assert not unrun, f"cells never executed, so nbval would compare nothing: {unrun}"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=NAMES)
+def test_no_stored_output_is_an_error_or_stderr(path: Path) -> None:
+    for cell in code_cells(path):
+        for output in cell.outputs:
+            assert output.output_type != "error", (cell.id, output.get("ename"))
+            assert output.get("name") != "stderr", (cell.id, output.get("text"))
+
+
+@pytest.mark.parametrize("path", PATHS, ids=NAMES)
+def test_notebook_reads_like_an_article(path: Path) -> None:
+    all_cells = cells(path)
+    first = all_cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# ")
+    assert "**Question:**" in first.source
+    assert any(
+        c.cell_type == "markdown" and c.source.startswith("## What this means")
+        for c in all_cells[-2:]
+    )
+    for before, cell in itertools.pairwise(all_cells):
+        if cell.cell_type == "code":
+            assert before.cell_type == "markdown", f"{cell.id}: no narrative before this code"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=NAMES)
+def test_at_least_two_charts_each_with_its_values_displayed(path: Path) -> None:
+    charts = [
+        c for c in code_cells(path) if any("image/png" in o.get("data", {}) for o in c.outputs)
+    ]
+    assert len(charts) >= 2
+    for cell in charts:
+        assert any("text/html" in o.get("data", {}) for o in cell.outputs), (
+            f"{cell.id}: nbval ignores images, so a chart cell must also display its values"
+        )
+        assert "charts.bar_chart(" in cell.source, "charts go through the house style helper"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=NAMES)
+def test_data_comes_only_through_huaiyin(path: Path) -> None:
+    source = "\n".join(c.source for c in code_cells(path))
+    for forbidden in ("read_csv", "open(", "data/", "sys.path", ".csv"):
+        assert forbidden not in source, forbidden
+    assert "import huaiyin" in source
+
+
+@pytest.mark.parametrize("path", PATHS, ids=NAMES)
+def test_notebook_metadata_is_clean(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata == tool.METADATA
+    for cell in nb.cells:
+        assert set(cell.metadata) <= {"tags"}, (cell.id, dict(cell.metadata))
+
+
+def test_every_figure_is_displayed_by_some_notebook() -> None:
+    shown = "\n".join(tool.displayed_text(p) for p in PATHS)
+    missing = [
+        i
+        for i in huaiyin.load_figures()["id"]
+        if not re.search(rf"(?<![\w.]){re.escape(i)}(?!\w)", shown)
+    ]
+    assert not missing, f"figures no notebook displays: {missing}"
+
+
+def test_regenerating_outputs_is_byte_identical(tmp_path: Path) -> None:
+    path = ROOT / "notebooks" / "05-governance.ipynb"
+    runs = []
+    for name in ("first", "second"):
+        copy = tmp_path / name / path.name
+        copy.parent.mkdir()
+        shutil.copy(path, copy)
+        tool.execute(copy)
+        runs.append(copy.read_bytes())
+    assert runs[0] == runs[1]
+
+
+def test_bump_changes_the_last_printed_digit() -> None:
+    assert [tool.bump_last_digit(v) for v in ("365.5", "3140", "166.72", "2.2")] == [
+        "365.6",
+        "3141",
+        "166.73",
+        "2.3",
+    ]
+
+
+def test_a_changed_figure_makes_nbval_fail() -> None:
+    """A fixed sample of figures: each change must fail every notebook that shows it.
+
+    ``python3 tasks.py mutation`` does the same for every figure and reports the kill rate.
+    """
+    mutants = tool.run_mutants(tool.sample(tool.figure_rows(), 3))
+    report = tool.report(mutants)
+    assert all(m.notebooks for m in mutants), report
+    assert all(m.killed for m in mutants), report
