@@ -110,6 +110,12 @@ def test_notebook_metadata_is_clean(path: Path) -> None:
         assert set(cell.metadata) <= {"tags"}, (cell.id, dict(cell.metadata))
 
 
+def test_contents_page_is_generated_and_current() -> None:
+    assert (ROOT / "notebooks" / "README.md").read_text(encoding="utf-8") == tool.contents(), (
+        "notebooks/README.md is stale; run python tools/run_notebooks.py contents"
+    )
+
+
 def test_every_figure_is_displayed_by_some_notebook() -> None:
     shown = "\n".join(tool.displayed_text(p) for p in PATHS)
     missing = [

@@ -1,0 +1,129 @@
+"""Benchmarks, printed as one table: ratios side by side from the same run.
+
+    python tools/bench.py [--repeat N]
+
+Each measurement runs in a fresh subprocess, the pairs being compared are interleaved, and
+the median of N runs is reported, so that a noisy shared machine disturbs both sides alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(str(p) for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+PYTHON = sys.executable
+
+IMPORT = "import huaiyin"
+LOAD_VALIDATED = "import huaiyin\nfor t in huaiyin.list_tables(): huaiyin.load_table(t)"
+LOAD_RAW = (
+    "import pandas as pd, huaiyin.datapackage as d\n"
+    "for r in d.read_datapackage().resources.values(): pd.read_csv(r.path)"
+)
+EXECUTE_BARE = (
+    "import sys, nbformat\nfrom nbclient import NotebookClient\n"
+    "for p in sys.argv[1:]:\n"
+    "    nb = nbformat.read(p, as_version=4)\n"
+    "    NotebookClient(nb, kernel_name='python3', resources={'metadata': {'path': 'notebooks'}}"
+    ").execute()\n"
+)
+NBVAL = [
+    PYTHON,
+    "-m",
+    "pytest",
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "-o",
+    "addopts=",
+    "--nbval",
+    "--nbval-current-env",
+    *NOTEBOOKS,
+]
+
+
+def seconds(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def in_process(code: str, setup: str = "") -> list[str]:
+    """A command timing ``code`` inside a fresh interpreter, excluding interpreter start-up."""
+    timer = (
+        f"import time\n{setup}\n_start = time.perf_counter()\nexec({code!r})\n"
+        "print(time.perf_counter() - _start)"
+    )
+    return [PYTHON, "-c", timer]
+
+
+def timed_in_process(code: str, setup: str = "") -> float:
+    result = subprocess.run(
+        in_process(code, setup), cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def median_pair(a: Callable[[], float], b: Callable[[], float], repeat: int) -> tuple[float, float]:
+    runs_a, runs_b = [], []
+    for _ in range(repeat):
+        runs_a.append(a())
+        runs_b.append(b())
+    return statistics.median(runs_a), statistics.median(runs_b)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    rows: list[tuple[str, str, str]] = []
+
+    imports = statistics.median(timed_in_process(IMPORT) for _ in range(max(5, args.repeat)))
+    rows.append(("import huaiyin", f"{imports * 1000:.0f} ms", ""))
+
+    validated, raw = median_pair(
+        lambda: timed_in_process(LOAD_VALIDATED, "import pandas, huaiyin"),
+        lambda: timed_in_process(LOAD_RAW, "import pandas, huaiyin.datapackage"),
+        max(5, args.repeat),
+    )
+    rows.append(
+        (
+            "load all tables, validated / raw pandas.read_csv",
+            f"{validated * 1000:.0f} ms / {raw * 1000:.0f} ms",
+            f"{validated / raw:.2f}x",
+        )
+    )
+
+    nbval, bare = median_pair(
+        lambda: seconds(NBVAL),
+        lambda: seconds([PYTHON, "-c", EXECUTE_BARE, *NOTEBOOKS]),
+        args.repeat,
+    )
+    rows.append(
+        (
+            f"{len(NOTEBOOKS)} notebooks: nbval / bare nbclient execution",
+            f"{nbval:.1f} s / {bare:.1f} s",
+            f"{nbval / bare:.2f}x (limit 1.30x)",
+        )
+    )
+
+    width = max(len(r[0]) for r in rows)
+    print(
+        f"machine: {platform.node()} | {platform.platform()} | Python {platform.python_version()}"
+        f" | {__import__('os').cpu_count()} cores | median of {args.repeat}+ runs"
+    )
+    print(f"{'measurement':{width}}  {'time':>22}  ratio")
+    for name, value, ratio in rows:
+        print(f"{name:{width}}  {value:>22}  {ratio}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
