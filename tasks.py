@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Project tasks: set up the pinned environment, then build or test.
 
-    python3 tasks.py build      # the main job: load, validate and summarise the data
+    python3 tasks.py build      # the main job: the PDF briefings, in out/briefings/
     python3 tasks.py test       # every test: data, notebooks (nbval), metadata, lint, types
     python3 tasks.py notebooks  # re-execute the notebooks and store their outputs
     python3 tasks.py mutation   # change each figure in turn; report how many nbval catches
@@ -63,7 +63,7 @@ def ensure_env() -> Path:
     if STAMP.exists() and STAMP.read_text().strip() == state:
         return python
     print(
-        f"tasks: installing the locked environment into {VENV} (first run: a minute or so)",
+        f"tasks: installing the locked environment into {VENV} (takes a minute or so)",
         flush=True,
     )
     pip = [python, "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
@@ -89,7 +89,7 @@ LOCK_COMMAND = [
     "requirements.lock",
 ]
 TASKS = {
-    "build": ["-m", "huaiyin", "summary"],
+    "build": ["-m", "huaiyin", "brief", "--out", "out/briefings"],
     "test": ["-m", "pytest"],
     "notebooks": ["tools/run_notebooks.py", "execute"],
     "mutation": ["tools/run_notebooks.py", "mutate", "--all"],

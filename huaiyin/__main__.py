@@ -1,4 +1,4 @@
-"""Command line: ``python -m huaiyin summary`` and ``python -m huaiyin dictionary``."""
+"""Command line: ``python -m huaiyin summary``, ``brief`` and ``dictionary``."""
 
 from __future__ import annotations
 
@@ -42,6 +42,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m huaiyin", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("summary", help="load and validate every table, then summarise them")
+    brief_parser = commands.add_parser(
+        "brief", help="execute the notebooks afresh and print them as PDF briefings"
+    )
+    brief_parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder for the PDFs (created if missing)",
+    )
+    brief_parser.add_argument(
+        "notebooks",
+        nargs="*",
+        type=Path,
+        metavar="NOTEBOOK",
+        help="notebooks to build (default: all themed notebooks)",
+    )
+    brief_parser.add_argument(
+        "--no-combined",
+        action="store_true",
+        help="skip the combined briefing with title page and contents",
+    )
     dict_parser = commands.add_parser("dictionary", help="print the data dictionary (Markdown)")
     dict_parser.add_argument(
         "--update",
@@ -53,6 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "summary":
             print(summary())
+        elif args.command == "brief":
+            # Imported here: WeasyPrint and nbconvert are slow to import and only needed here.
+            from huaiyin import briefing
+
+            try:
+                briefing.build(args.out, args.notebooks or None, combined=not args.no_combined)
+            except briefing.BriefingError as err:
+                print(f"error: {err}", file=sys.stderr)
+                return 1
         elif args.update:
             changed = dictionary.update(args.update)
             print(f"{args.update}: {'updated' if changed else 'already up to date'}")

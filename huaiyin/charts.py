@@ -3,20 +3,13 @@
 Importing ``huaiyin`` does not import this module or matplotlib; call :func:`set_theme`
 once, as with ``seaborn.set_theme()``, before drawing.
 
-The CJK font is found offline, in this order:
-
-1. the font file named by the ``HUAIYIN_CJK_FONT`` environment variable;
-2. the Noto Sans CJK collection installed with huaiyin (PyPI ``noto-cjk-sans-otc``, OFL);
-3. a Noto Sans CJK or WenQuanYi font from the conda environment or the system.
-
-Where a font file holds several faces (a ``.ttc``), the Simplified Chinese face is used, so
-that characters such as 直 and 骨 take their mainland shapes, not the Japanese ones.
+The CJK font is found offline by :mod:`huaiyin.fonts`: ``HUAIYIN_CJK_FONT`` first, then the
+Noto Sans CJK collection installed with huaiyin, then conda's or the system's Noto Sans CJK
+or WenQuanYi; of a ``.ttc`` collection, the Simplified Chinese face.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -30,11 +23,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure as MplFigure
 
 from huaiyin.derive import SYMBOLS
+from huaiyin.fonts import FONT_ENV, SC_FAMILIES, FontNotFoundError, find_sc_face
 from huaiyin.tables import Figure, load_table
 from huaiyin.units import unit as lookup_unit
 
 __all__ = [
     "FONT_ENV",
+    "SC_FAMILIES",
     "CJKFont",
     "FontNotFoundError",
     "add_source_caption",
@@ -45,15 +40,7 @@ __all__ = [
     "unit_label",
 ]
 
-FONT_ENV = "HUAIYIN_CJK_FONT"
 Lang = Literal["zh", "en", "both"]
-# Families that cover Simplified Chinese, best first.
-SC_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei")
-_SYSTEM_FILE_HINTS = ("notosanscjk", "notosanssc", "wqy-microhei", "wqy-zenhei")
-
-
-class FontNotFoundError(RuntimeError):
-    """No font with Simplified Chinese glyphs could be found."""
 
 
 @dataclass(frozen=True)
@@ -66,71 +53,22 @@ class CJKFont:
 
 
 def find_cjk_font() -> CJKFont:
-    """Find a Simplified Chinese font offline and register it with matplotlib.
+    """Find a Simplified Chinese font offline (see :mod:`huaiyin.fonts`); register it.
 
     Raises
     ------
     FontNotFoundError
-        If ``HUAIYIN_CJK_FONT`` names a missing or non-CJK file, or no font is found; the
-        message says how to install one.
+        If no font is found; the message says how to install one.
     """
-    explicit = os.environ.get(FONT_ENV)
-    if explicit:
-        path = Path(explicit).expanduser()
-        if not path.is_file():
-            raise FontNotFoundError(f"{FONT_ENV}={explicit!r}: no such font file")
-        return _register(path, f"${FONT_ENV}")
-    try:
-        import noto_cjk_sans_otc  # type: ignore[import-untyped]
-
-        bundled = Path(str(noto_cjk_sans_otc.FONT_PATH))
-        if bundled.is_file():
-            return _register(bundled, "the noto-cjk-sans-otc package")
-    except ImportError:
-        pass
-    for path in _environment_font_files():
-        try:
-            return _register(path, "the conda environment or the system")
-        except FontNotFoundError:
-            continue
-    raise FontNotFoundError(
-        "no font with Simplified Chinese glyphs found, so Chinese would be drawn as boxes. "
-        "Install one: `pip install noto-cjk-sans-otc` (what huaiyin depends on), "
-        "`conda install -c conda-forge font-ttf-noto-cjk`, or "
-        "`apt-get install fonts-noto-cjk`; or set "
-        f"{FONT_ENV} to the path of a .ttf/.otf/.ttc font that covers Chinese."
-    )
-
-
-def _environment_font_files() -> list[Path]:
-    folders = [Path(sys.prefix) / "fonts", Path(sys.prefix) / "share" / "fonts"]
-    if os.environ.get("CONDA_PREFIX"):
-        folders.append(Path(os.environ["CONDA_PREFIX"]) / "fonts")
-    candidates = font_manager.findSystemFonts([str(f) for f in folders if f.is_dir()])
-    candidates += font_manager.findSystemFonts()
-    hits = [
-        Path(p) for p in candidates if any(h in Path(p).name.lower() for h in _SYSTEM_FILE_HINTS)
-    ]
-    # Regular weights first, then by name, so the choice does not depend on directory order.
-    return sorted(set(hits), key=lambda p: ("regular" not in p.name.lower(), p.name))
-
-
-def _register(path: Path, origin: str) -> CJKFont:
-    before = {id(entry) for entry in font_manager.fontManager.ttflist}
-    font_manager.fontManager.addfont(str(path))
-    families = {
-        entry.name
-        for entry in font_manager.fontManager.ttflist
-        if id(entry) not in before or Path(entry.fname) == path
-    }
-    for family in SC_FAMILIES:
-        if family in families:
-            return CJKFont(path=path, family=family, origin=origin)
-    raise FontNotFoundError(
-        f"{path} (from {origin}) has no Simplified Chinese face; it offers "
-        f"{', '.join(sorted(families)) or 'no faces matplotlib can read'}. "
-        f"Expected one of: {', '.join(SC_FAMILIES)}"
-    )
+    face = find_sc_face()
+    font_manager.fontManager.addfont(str(face.path))
+    registered = {e.name for e in font_manager.fontManager.ttflist if Path(e.fname) == face.path}
+    if face.family not in registered:
+        raise FontNotFoundError(
+            f"matplotlib did not register {face.family!r} from {face.path}; it found "
+            f"{', '.join(sorted(registered)) or 'nothing'}"
+        )
+    return CJKFont(path=face.path, family=face.family, origin=face.origin)
 
 
 def set_theme(

@@ -14,7 +14,7 @@ from matplotlib import font_manager
 from matplotlib.image import imread
 
 import huaiyin
-from huaiyin import charts
+from huaiyin import charts, fonts
 
 GROWTH_IDS = [
     "hy2023h1.gdp_growth",
@@ -100,7 +100,7 @@ def test_no_font_anywhere_says_how_to_install_one(monkeypatch: pytest.MonkeyPatc
     import sys
 
     monkeypatch.setitem(sys.modules, "noto_cjk_sans_otc", None)  # import now fails
-    monkeypatch.setattr(charts, "_environment_font_files", lambda: [])
+    monkeypatch.setattr(fonts, "_environment_font_files", lambda: [])
     with pytest.raises(charts.FontNotFoundError) as info:
         charts.find_cjk_font()
     message = str(info.value)

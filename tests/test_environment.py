@@ -17,7 +17,11 @@ from packaging.requirements import Requirement
 from conftest import ROOT
 
 # conda-forge name -> PyPI name, where they differ.
-CONDA_TO_PYPI = {"matplotlib-base": "matplotlib", "font-ttf-noto-cjk": "noto-cjk-sans-otc"}
+CONDA_TO_PYPI = {
+    "matplotlib-base": "matplotlib",
+    "font-ttf-noto-cjk": "noto-cjk-sans-otc",
+    "nbconvert-core": "nbconvert",
+}
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 ENVIRONMENT = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))

@@ -13,6 +13,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -111,6 +112,24 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(NOTEBOOKS)} notebooks: nbval / bare nbclient execution",
             f"{nbval:.1f} s / {bare:.1f} s",
             f"{nbval / bare:.2f}x (limit 1.30x)",
+        )
+    )
+
+    with tempfile.TemporaryDirectory() as out:
+        brief = statistics.median(
+            seconds([PYTHON, "-m", "huaiyin", "brief", "--out", out, *NOTEBOOKS])
+            for _ in range(args.repeat)
+        )
+    briefings = len(NOTEBOOKS) + 1
+    rows.append(
+        (f"briefings: {briefings} PDFs (each notebook + combined), total", f"{brief:.1f} s", "")
+    )
+    rows.append(("briefings: seconds per PDF", f"{brief / briefings:.1f} s", ""))
+    rows.append(
+        (
+            "briefings: export / bare notebook execution",
+            f"{brief:.1f} s / {bare:.1f} s",
+            f"{brief / bare:.2f}x",
         )
     )
 
