@@ -13,12 +13,13 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from huaiyin.datapackage import Resource, read_datapackage
+from huaiyin.datapackage import DESCRIPTOR, DataPackage, Resource, read_datapackage
 
 __all__ = ["DataError", "Figure", "figure", "list_tables", "load_figures", "load_table"]
 
@@ -86,7 +87,7 @@ def load_table(name: str) -> pd.DataFrame:
         raise TypeError(f"load_table() takes a table name as a string, not {type(name).__name__}")
     if name not in package.resources:
         raise KeyError(f"no table named {name!r}; valid names: {', '.join(package.resources)}")
-    return _load(package.resources[name], package.resources)
+    return _table(package, name).copy()
 
 
 def load_figures() -> pd.DataFrame:
@@ -99,20 +100,7 @@ def load_figures() -> pd.DataFrame:
     ['economy', 'projects', 'tourism', 'talent', 'governance']
     """
     package = read_datapackage()
-    themes = package.figure_tables()
-    frames = [_load(package.resources[t], package.resources).assign(theme=t) for t in themes]
-    figures = pd.concat(frames, ignore_index=True)
-    figures["theme"] = pd.Categorical(figures["theme"], categories=themes)
-    duplicated = figures["id"][figures["id"].duplicated()]
-    if not duplicated.empty:
-        first = duplicated.iloc[0]
-        tables = figures.loc[figures["id"] == first, "theme"].tolist()
-        raise DataError(
-            package.folder,
-            f"figure id {first!r} is used in more than one table: "
-            f"{', '.join(map(str, tables))}; ids must be unique across tables",
-        )
-    return figures
+    return _all_figures(package.folder, _signature(package)).copy()
 
 
 @dataclass(frozen=True)
@@ -148,7 +136,8 @@ def figure(figure_id: str) -> Figure:
     >>> gdp.citation
     '全区生产总值实现365.5亿元'
     """
-    figures = load_figures().set_index("id")
+    package = read_datapackage()
+    figures = _figures_by_id(package.folder, _signature(package))
     if figure_id not in figures.index:
         close = [i for i in figures.index if figure_id.split(".")[-1] in i][:5]
         hint = f"; did you mean {', '.join(close)}?" if close else "; see load_figures()['id']"
@@ -162,7 +151,63 @@ def figure(figure_id: str) -> Figure:
     return Figure(id=figure_id, value=float(record["value"]), **text)
 
 
-def _load(resource: Resource, resources: dict[str, Resource]) -> pd.DataFrame:
+# Loaded tables are cached per data folder, keyed on every file's size and modification time,
+# so repeated figure() calls cost a lookup while an edited file is always read afresh.
+Signature = tuple[tuple[str, int, int], ...]
+
+
+def _signature(package: DataPackage) -> Signature:
+    paths = [package.folder / DESCRIPTOR]
+    paths += sorted(
+        {package.folder / r.schema_ref for r in package.resources.values() if r.schema_ref}
+    )
+    paths += [r.path for r in package.resources.values()]
+    signature = []
+    for path in paths:
+        try:
+            stat = path.stat()
+            signature.append((str(path), stat.st_mtime_ns, stat.st_size))
+        except FileNotFoundError:
+            signature.append((str(path), -1, -1))
+    return tuple(signature)
+
+
+def _table(package: DataPackage, name: str) -> pd.DataFrame:
+    """A validated table, shared from the cache: copy it before handing it to a caller."""
+    return _cached_table(package.folder, name, _signature(package))
+
+
+@lru_cache(maxsize=64)
+def _cached_table(folder: Path, name: str, signature: Signature) -> pd.DataFrame:
+    package = read_datapackage(folder)
+    return _load(package.resources[name], package)
+
+
+@lru_cache(maxsize=8)
+def _all_figures(folder: Path, signature: Signature) -> pd.DataFrame:
+    package = read_datapackage(folder)
+    themes = package.figure_tables()
+    frames = [_table(package, t).assign(theme=t) for t in themes]
+    figures = pd.concat(frames, ignore_index=True)
+    figures["theme"] = pd.Categorical(figures["theme"], categories=themes)
+    duplicated = figures["id"][figures["id"].duplicated()]
+    if not duplicated.empty:
+        first = duplicated.iloc[0]
+        tables = figures.loc[figures["id"] == first, "theme"].tolist()
+        raise DataError(
+            package.folder,
+            f"figure id {first!r} is used in more than one table: "
+            f"{', '.join(map(str, tables))}; ids must be unique across tables",
+        )
+    return figures
+
+
+@lru_cache(maxsize=8)
+def _figures_by_id(folder: Path, signature: Signature) -> pd.DataFrame:
+    return _all_figures(folder, signature).set_index("id")
+
+
+def _load(resource: Resource, package: DataPackage) -> pd.DataFrame:
     header, rows = _read_rows(resource)
     fields = resource.schema["fields"]
     _check_header(resource, header)
@@ -170,7 +215,7 @@ def _load(resource: Resource, resources: dict[str, Resource]) -> pd.DataFrame:
     columns: dict[str, Any] = {}
     for field in fields:
         raw = [row[position[field["name"]]] for row in rows]
-        columns[field["name"]] = _typed_column(resource, field, raw, resources)
+        columns[field["name"]] = _typed_column(resource, field, raw, package)
     frame = pd.DataFrame(columns)
     _check_primary_key(resource, frame)
     return frame
@@ -237,7 +282,7 @@ def _check_header(resource: Resource, header: list[str]) -> None:
 
 
 def _typed_column(
-    resource: Resource, field: dict[str, Any], raw: list[str], resources: dict[str, Resource]
+    resource: Resource, field: dict[str, Any], raw: list[str], package: DataPackage
 ) -> Any:
     name, kind = field["name"], field.get("type", "string")
     constraints = field.get("constraints", {})
@@ -270,15 +315,14 @@ def _typed_column(
                 path, f"{cell!r} is below the minimum {constraints['minimum']}", number, name
             )
         values.append(value)
-    allowed = _foreign_values(resource, name, resources)
-    if allowed is not None:
+    foreign = _foreign_key(resource, name, package)
+    if foreign is not None:
         for number, value in enumerate(values, start=2):
-            if value is not None and value not in allowed:
-                target, column = allowed.origin
+            if value is not None and value not in foreign.members:
                 raise DataError(
                     path,
-                    f"{value!r} is not in {target.name} (column {column!r} "
-                    f"of {target.path.name}); valid: {', '.join(allowed)}",
+                    f"{value!r} is not in {foreign.target.name} (column {foreign.column!r} "
+                    f"of {foreign.target.path.name}); valid: {', '.join(foreign.values)}",
                     number,
                     name,
                 )
@@ -301,7 +345,7 @@ def _typed_column(
         return pd.array(values, dtype="float64" if complete else "Float64")
     if kind == "date":
         return pd.to_datetime(pd.Series(values, dtype="object"))
-    categories = constraints.get("enum") or (list(allowed) if allowed is not None else None)
+    categories = constraints.get("enum") or (foreign.values if foreign is not None else None)
     if categories is not None:
         return pd.Categorical(values, categories=categories)
     return pd.array(values, dtype="string")
@@ -343,22 +387,23 @@ def _parse_cell(path: Path, row: int, column: str, kind: str, cell: str) -> Any:
     )
 
 
-class _Allowed(list[str]):
-    """Values allowed by a foreign key, remembering the table and column they come from."""
+@dataclass(frozen=True)
+class _ForeignKey:
+    """The values a column may take, from the table and column a foreign key points at."""
 
-    origin: tuple[Resource, str]
+    target: Resource
+    column: str
+    values: list[str]
+    members: frozenset[str]
 
 
-def _foreign_values(
-    resource: Resource, column: str, resources: dict[str, Resource]
-) -> _Allowed | None:
+def _foreign_key(resource: Resource, column: str, package: DataPackage) -> _ForeignKey | None:
     for key in resource.schema.get("foreignKeys", []):
         if key["fields"] == [column]:
-            target = resources[key["reference"]["resource"]]
+            target = package.resources[key["reference"]["resource"]]
             target_column = key["reference"]["fields"][0]
-            allowed = _Allowed(str(v) for v in _load(target, resources)[target_column])
-            allowed.origin = (target, target_column)
-            return allowed
+            values = [str(v) for v in _table(package, target.name)[target_column]]
+            return _ForeignKey(target, target_column, values, frozenset(values))
     return None
 
 
