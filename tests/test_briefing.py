@@ -127,6 +127,7 @@ def failing_notebook(folder: Path) -> Path:
     return path
 
 
+@pytest.mark.bad_input
 def test_failed_build_names_the_cell_and_keeps_the_good_pdf(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -141,6 +142,7 @@ def test_failed_build_names_the_cell_and_keeps_the_good_pdf(tmp_path: Path) -> N
     assert sorted(p.name for p in out.iterdir()) == ["99-broken.pdf"]
 
 
+@pytest.mark.bad_input
 def test_command_reports_a_failing_notebook(tmp_path: Path) -> None:
     result = subprocess.run(
         [
@@ -161,11 +163,13 @@ def test_command_reports_a_failing_notebook(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.bad_input
 def test_missing_notebook_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(briefing.BriefingError, match=r"no such notebook: .*nope\.ipynb"):
         briefing.build(tmp_path, [tmp_path / "nope.ipynb"])
 
 
+@pytest.mark.bad_input
 def test_pdf_export_fetches_nothing_from_the_network(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -79,6 +79,7 @@ def test_explicit_font_setting_comes_first(monkeypatch: pytest.MonkeyPatch) -> N
     )
 
 
+@pytest.mark.bad_input
 def test_explicit_font_that_does_not_exist(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(charts.FONT_ENV, "/no/such/font.ttc")
     with pytest.raises(
@@ -87,6 +88,7 @@ def test_explicit_font_that_does_not_exist(monkeypatch: pytest.MonkeyPatch) -> N
         charts.find_cjk_font()
 
 
+@pytest.mark.bad_input
 def test_explicit_font_without_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
     latin = font_manager.findfont("DejaVu Sans")
     monkeypatch.setenv(charts.FONT_ENV, latin)
@@ -96,6 +98,7 @@ def test_explicit_font_without_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
         charts.find_cjk_font()
 
 
+@pytest.mark.bad_input
 def test_no_font_anywhere_says_how_to_install_one(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 

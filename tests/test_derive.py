@@ -47,6 +47,7 @@ def test_implied_gdp_matches_the_worked_example() -> None:
     assert gdp.formula == "365.5 亿元 / (1 + 6.4%)"
 
 
+@pytest.mark.bad_input
 def test_implied_prior_level_rejects_mismatched_inputs() -> None:
     with pytest.raises(
         ValueError, match=re.escape("is not the growth of hy2023h1.gdp: they differ in indicator")
@@ -73,6 +74,7 @@ def test_ratio_converts_units_first() -> None:
     assert ratio(dealers, exhibitors).value == pytest.approx(100 * 179 / 22000)
 
 
+@pytest.mark.bad_input
 def test_ratio_of_unlike_things_is_an_error() -> None:
     with pytest.raises(ValueError, match="a ratio needs two amounts of the same kind"):
         ratio("hy2023h1.gdp", "hy2023h1.key_projects")
@@ -89,6 +91,7 @@ def test_per_unit_averages() -> None:
     assert per_dealer.unit == "yuan/家"
 
 
+@pytest.mark.bad_input
 def test_per_unit_needs_a_count_and_an_amount() -> None:
     with pytest.raises(ValueError, match="an average needs a count to divide by"):
         per_unit("hy2023h1.gdp", "hy2023h1.budget_revenue")
@@ -166,6 +169,7 @@ def test_derived_records_its_inputs() -> None:
     assert result.formula == "92个 / 216个"
 
 
+@pytest.mark.bad_input
 def test_inputs_must_be_ids_or_figures() -> None:
     with pytest.raises(TypeError, match="expected a figure id or a Figure, not float"):
         ratio(365.5, "hy2023h1.gdp")  # type: ignore[arg-type]

@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 import huaiyin
 from conftest import ROOT
 from huaiyin import dictionary
@@ -52,6 +54,7 @@ def test_summary_command_loads_and_summarises_the_data() -> None:
     assert result.stderr == ""
 
 
+@pytest.mark.bad_input
 def test_cli_reports_bad_data_as_an_error_not_a_traceback(tmp_path) -> None:
     data = ROOT / "data"
     for path in data.iterdir():
@@ -83,3 +86,28 @@ def test_missing_report_fails_under_ci_and_skips_elsewhere(tmp_path) -> None:
         outcomes[ci] = result.stdout.strip().splitlines()[-1]
     assert "1 error" in outcomes["true"] or "1 failed" in outcomes["true"], outcomes
     assert "1 skipped" in outcomes[""], outcomes
+
+
+def test_readme_states_the_number_of_bad_input_cases() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-m",
+            "bad_input",
+            "-p",
+            "no:cacheprovider",
+            "tests",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    collected = re.search(r"^(\d+)/\d+ tests collected", result.stdout, flags=re.MULTILINE)
+    assert collected, result.stdout[-2000:]
+    stated = re.search(r"\*\*(\d+) bad-input cases\*\*", README)
+    assert stated, "README.md must state how many bad-input cases are tested"
+    assert int(stated.group(1)) == int(collected.group(1))

@@ -43,16 +43,19 @@ def test_figure_returns_value_unit_qualifier_and_citation() -> None:
     assert visitors.theme == "tourism"
 
 
+@pytest.mark.bad_input
 def test_unknown_figure_suggests_close_ids() -> None:
     with pytest.raises(KeyError, match=r"no figure with id 'gdp'; did you mean hy2023h1.gdp"):
         huaiyin.figure("gdp")
 
 
+@pytest.mark.bad_input
 def test_unknown_table_lists_the_valid_names() -> None:
     with pytest.raises(KeyError, match=r"no table named 'economics'; valid names: sources, units"):
         huaiyin.load_table("economics")
 
 
+@pytest.mark.bad_input
 def test_table_name_must_be_a_string() -> None:
     with pytest.raises(TypeError, match="takes a table name as a string, not int"):
         huaiyin.load_table(3)  # type: ignore[arg-type]
@@ -63,6 +66,7 @@ def test_data_folder_does_not_depend_on_the_working_directory(monkeypatch, tmp_p
     assert huaiyin.figure("hy2023h1.gdp").value == 365.5
 
 
+@pytest.mark.bad_input
 def test_data_env_var_must_point_at_a_data_folder(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv(DATA_ENV, str(tmp_path))
     with pytest.raises(FileNotFoundError, match="does not point at a data folder"):
@@ -101,6 +105,7 @@ def error_of(call: Callable[[], object]) -> str:
     return str(info.value)
 
 
+@pytest.mark.bad_input
 def test_text_where_a_number_belongs(data_copy: Path) -> None:
     edit_cell(data_copy, "economy", 3, "value", "六点四")
     assert error_of(lambda: huaiyin.load_table("economy")) == (
@@ -109,6 +114,7 @@ def test_text_where_a_number_belongs(data_copy: Path) -> None:
     )
 
 
+@pytest.mark.bad_input
 def test_number_with_thousands_separators(data_copy: Path) -> None:
     edit_cell(data_copy, "projects", 5, "value", "3,140")
     assert error_of(lambda: huaiyin.load_table("projects")) == (
@@ -117,6 +123,7 @@ def test_number_with_thousands_separators(data_copy: Path) -> None:
     )
 
 
+@pytest.mark.bad_input
 def test_missing_column(data_copy: Path) -> None:
     def drop_unit(rows: list[list[str]]) -> None:
         position = rows[0].index("unit")
@@ -129,6 +136,7 @@ def test_missing_column(data_copy: Path) -> None:
     assert "the schema expects id, source_id, indicator," in message
 
 
+@pytest.mark.bad_input
 def test_extra_column_not_described(data_copy: Path) -> None:
     def add_column(rows: list[list[str]]) -> None:
         for i, row in enumerate(rows):
@@ -141,6 +149,7 @@ def test_extra_column_not_described(data_copy: Path) -> None:
     )
 
 
+@pytest.mark.bad_input
 def test_duplicate_id(data_copy: Path) -> None:
     edit_cell(data_copy, "governance", 4, "id", "hy2023h1.model_villages")
     assert error_of(lambda: huaiyin.load_table("governance")) == (
@@ -149,6 +158,7 @@ def test_duplicate_id(data_copy: Path) -> None:
     )
 
 
+@pytest.mark.bad_input
 def test_duplicate_id_across_tables(data_copy: Path) -> None:
     edit_cell(data_copy, "talent", 2, "id", "hy2023h1.gdp")
     assert error_of(huaiyin.load_figures) == (
@@ -157,6 +167,7 @@ def test_duplicate_id_across_tables(data_copy: Path) -> None:
     )
 
 
+@pytest.mark.bad_input
 def test_unknown_unit(data_copy: Path) -> None:
     edit_cell(data_copy, "economy", 2, "unit", "亿圆")
     message = error_of(lambda: huaiyin.load_table("economy"))
@@ -166,6 +177,7 @@ def test_unknown_unit(data_copy: Path) -> None:
     )
 
 
+@pytest.mark.bad_input
 def test_unknown_kind(data_copy: Path) -> None:
     edit_cell(data_copy, "economy", 2, "kind", "Level")
     assert error_of(lambda: huaiyin.load_table("economy")) == (
@@ -174,6 +186,7 @@ def test_unknown_kind(data_copy: Path) -> None:
     )
 
 
+@pytest.mark.bad_input
 def test_unknown_qualifier(data_copy: Path) -> None:
     edit_cell(data_copy, "tourism", 6, "qualifier", "近")
     assert error_of(lambda: huaiyin.load_table("tourism")) == (
@@ -182,6 +195,7 @@ def test_unknown_qualifier(data_copy: Path) -> None:
     )
 
 
+@pytest.mark.bad_input
 def test_empty_file(data_copy: Path) -> None:
     (data_copy / "talent.csv").write_bytes(b"")
     assert error_of(lambda: huaiyin.load_table("talent")).startswith(
@@ -189,6 +203,7 @@ def test_empty_file(data_copy: Path) -> None:
     )
 
 
+@pytest.mark.bad_input
 def test_blank_required_value(data_copy: Path) -> None:
     edit_cell(data_copy, "economy", 7, "citation", "")
     assert error_of(lambda: huaiyin.load_table("economy")) == (
@@ -197,6 +212,7 @@ def test_blank_required_value(data_copy: Path) -> None:
     )
 
 
+@pytest.mark.bad_input
 def test_row_with_missing_cells(data_copy: Path) -> None:
     edit_rows(data_copy, "talent", lambda rows: rows[3].pop())
     assert "row 4: has 14 cells but the header has 15" in error_of(
@@ -204,6 +220,7 @@ def test_row_with_missing_cells(data_copy: Path) -> None:
     )
 
 
+@pytest.mark.bad_input
 def test_utf8_bom_from_excel_is_accepted(data_copy: Path) -> None:
     path = data_copy / "economy.csv"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
@@ -211,6 +228,7 @@ def test_utf8_bom_from_excel_is_accepted(data_copy: Path) -> None:
     assert huaiyin.figure("hy2023h1.gdp").value == 365.5
 
 
+@pytest.mark.bad_input
 def test_gbk_file_is_refused_with_the_encoding_named(data_copy: Path) -> None:
     path = data_copy / "economy.csv"
     path.write_bytes(path.read_text(encoding="utf-8").encode("gbk"))

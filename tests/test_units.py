@@ -26,6 +26,7 @@ def test_figure_values_convert_to_base_units() -> None:
     assert to_base(gdp.value, gdp.unit) == (36550000000.0, "yuan")
 
 
+@pytest.mark.bad_input
 @pytest.mark.parametrize(
     ("source", "target", "message"),
     [
@@ -39,6 +40,7 @@ def test_converting_unlike_quantities_is_an_error(source: str, target: str, mess
         convert(1.0, source, target)
 
 
+@pytest.mark.bad_input
 def test_unknown_unit_lists_the_valid_ones() -> None:
     with pytest.raises(
         UnitError,
