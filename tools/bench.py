@@ -9,7 +9,10 @@ the median of N runs is reported, so that a noisy shared machine disturbs both s
 from __future__ import annotations
 
 import argparse
+import csv
+import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -18,9 +21,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from huaiyin import load_table
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(str(p) for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 PYTHON = sys.executable
+THEMES = ("economy", "projects", "tourism", "talent", "governance")
 
 IMPORT = "import huaiyin"
 LOAD_VALIDATED = "import huaiyin\nfor t in huaiyin.list_tables(): huaiyin.load_table(t)"
@@ -70,6 +76,38 @@ def timed_in_process(code: str, setup: str = "") -> float:
         in_process(code, setup), cwd=ROOT, check=True, capture_output=True, text=True
     )
     return float(result.stdout.strip().splitlines()[-1])
+
+
+SCALE_CODE = """
+import huaiyin
+from huaiyin.derive import implied_prior_level, ratio
+figures = huaiyin.load_figures()
+for source in figures["source_id"].unique():
+    implied_prior_level(f"{source}.gdp", f"{source}.gdp_growth")
+    ratio(f"{source}.budget_revenue", f"{source}.gdp")
+"""
+
+
+def synthetic_reports(folder: Path, reports: int) -> Path:
+    """A copy of the data holding ``reports`` copies of the report, each under its own id."""
+    data = folder / f"reports-{reports}"
+    shutil.copytree(ROOT / "data", data)
+    for path in [data / "sources.csv", *(data / f"{t}.csv" for t in THEMES)]:
+        with path.open(encoding="utf-8", newline="") as fh:
+            header, *rows = list(csv.reader(fh))
+        id_col = header.index("id")
+        source_col = header.index("source_id") if "source_id" in header else id_col
+        copies = []
+        for k in range(reports):
+            for row in rows:
+                copy = list(row)
+                copy[source_col] = f"syn{k:04d}"
+                if id_col != source_col:
+                    copy[id_col] = copy[id_col].replace("hy2023h1.", f"syn{k:04d}.", 1)
+                copies.append(copy)
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows([header, *copies])
+    return data
 
 
 def median_pair(a: Callable[[], float], b: Callable[[], float], repeat: int) -> tuple[float, float]:
@@ -133,10 +171,34 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
 
+    with tempfile.TemporaryDirectory() as scratch:
+        previous = None
+        per_report = sum(len(load_table(t)) for t in THEMES)
+        for reports in (1, 10, 100, 1000):
+            data = synthetic_reports(Path(scratch), reports)
+            result = subprocess.run(
+                in_process(SCALE_CODE, "import pandas, huaiyin"),
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "HUAIYIN_DATA": str(data)},
+            )
+            took = float(result.stdout.strip().splitlines()[-1])
+            growth = f"{took / previous:.1f}x time for 10x reports" if previous else ""
+            rows.append(
+                (
+                    f"scale: load + derive, {reports} reports ({reports * per_report} figures)",
+                    f"{took * 1000:.0f} ms ({took / reports * 1000:.1f} ms/report)",
+                    growth,
+                )
+            )
+            previous = took
+
     width = max(len(r[0]) for r in rows)
     print(
         f"machine: {platform.node()} | {platform.platform()} | Python {platform.python_version()}"
-        f" | {__import__('os').cpu_count()} cores | median of {args.repeat}+ runs"
+        f" | {os.cpu_count()} cores | median of {args.repeat}+ runs"
     )
     print(f"{'measurement':{width}}  {'time':>22}  ratio")
     for name, value, ratio in rows:
