@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pandas as pd
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
@@ -82,7 +83,8 @@ def build(
         )
     documents = {out / f"{s.notebook.stem}.pdf": (s.title, _body([s])) for s in sections}
     if combined:
-        documents[out / COMBINED] = ("Huaiyin District briefing, H1 2023", _body(sections, True))
+        title = f"Huaiyin District briefing, {_periods(load_table('sources'))[1]}"
+        documents[out / COMBINED] = (title, _body(sections, True))
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="huaiyin-fonts-") as font_dir:
         text = "".join(body for _, body in documents.values())
@@ -146,11 +148,11 @@ def _stylesheet(font_dir: Path, text: str) -> str:
 
 
 def _body(sections: list[Section], front_matter: bool = False) -> str:
-    source = load_table("sources").iloc[0]
-    source_line = f"来源 Source: 记者{source['reporter']}报道 ({source['period']}) · huaiyin"
-    parts = [f'<div class="source-line">{html.escape(source_line)}</div>']
+    sources = load_table("sources")
+    cited = "; ".join(f"记者{r.reporter}报道 ({r.period})" for r in sources.itertuples())
+    parts = [f'<div class="source-line">{html.escape(f"来源 Source: {cited} · huaiyin")}</div>']
     if front_matter:
-        parts.append(_title_page(source))
+        parts.append(_title_page(sources))
         items = "".join(
             f'<li><a href="#section-{i}">{html.escape(s.title)}</a></li>'
             for i, s in enumerate(sections)
@@ -170,17 +172,34 @@ def _html(body: str, stylesheet: str) -> str:
     )
 
 
-def _title_page(source: Any) -> str:
+HALVES = {"H1": ("上半年", "the first half of "), "H2": ("下半年", "the second half of ")}
+
+
+def _periods(sources: pd.DataFrame) -> tuple[str, str]:
+    """The periods the reports cover, in Chinese and English: 2023H1 → 2023年上半年."""
+    zh, en = [], []
+    for period in dict.fromkeys(sources["period"].astype(str)):
+        year, half = period[:4], period[4:]
+        half_zh, half_en = HALVES.get(half, ("", ""))
+        zh.append(f"{year}年{half_zh}")
+        en.append(f"{half_en}{year}")
+    return "、".join(zh), ", ".join(en)
+
+
+def _title_page(sources: pd.DataFrame) -> str:
+    period_zh, period_en = _periods(sources)
     rows = {
-        "时期 Period": f"2023年上半年 First half of 2023 ({source['period']})",
-        "来源 Source": f"{source['title_zh']}（记者 {source['reporter']}）",
+        "时期 Period": f"{period_zh} {period_en[:1].upper()}{period_en[1:]}",
+        "来源 Source": "; ".join(
+            f"{r.title_zh}（记者 {r.reporter}）" for r in sources.itertuples()
+        ),
         "数据 Data": "huaiyin data package: every figure with a verbatim citation of the report",
         "生成日期 Built": _build_date().isoformat(),
     }
     items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows.items())
     return (
-        '<section class="title-page"><h1>槐荫区2023年上半年经济简报</h1>'
-        '<div class="subtitle">Huaiyin District, Jinan: briefing on the first half of 2023</div>'
+        f'<section class="title-page"><h1>槐荫区{html.escape(period_zh)}经济简报</h1>'
+        f'<div class="subtitle">Huaiyin District, Jinan: briefing on {html.escape(period_en)}</div>'
         f"<dl>{items}</dl></section>"
     )
 

@@ -174,12 +174,12 @@ def ratio(numerator: FigureRef, denominator: FigureRef) -> Derived:
 
 
 def per_unit(
-    total: FigureRef,
+    amount: FigureRef,
     count: FigureRef,
     unit_of_total: str | None = None,
     per: str | None = None,
 ) -> Derived:
-    """An average per item: ``total / count``, such as investment per project.
+    """An average per item: ``amount / count``, such as investment per project.
 
     The result is in the total's unit per the count's printed unit (亿元/个); pass
     ``unit_of_total`` to express the total in another unit of the same base (``"yuan"``),
@@ -193,16 +193,16 @@ def per_unit(
     >>> str(per_unit("hy2023h1.exhibition_visitors", "hy2023h1.exhibitions"))
     '>5.116 万人次/场'
     """
-    tot, cnt = _resolve(total), _resolve(count)
+    tot, cnt = _resolve(amount), _resolve(count)
     if cnt.kind != "count":
         raise ValueError(f"{cnt.id} is a {cnt.kind}; an average needs a count to divide by")
     if tot.kind in {"growth", "rank"}:
         raise ValueError(f"{tot.id} is a {tot.kind}; averaging it per item has no meaning")
-    target_unit, per_unit_name = unit_of_total or tot.unit, per or cnt.unit
-    value = convert(tot.value, tot.unit, target_unit) / convert(cnt.value, cnt.unit, per_unit_name)
+    target_unit, per_label = unit_of_total or tot.unit, per or cnt.unit
+    value = convert(tot.value, tot.unit, target_unit) / convert(cnt.value, cnt.unit, per_label)
     return Derived(
         value=value,
-        unit=f"{target_unit}/{per_unit_name}",
+        unit=f"{target_unit}/{per_label}",
         qualifier=propagate([(tot.qualifier, +1), (cnt.qualifier, -1)]),
         inputs=(tot.id, cnt.id),
         period=_joint_period(tot, cnt),
@@ -291,7 +291,13 @@ def _joint_period(*figures: Figure) -> str:
 
 
 def _period_caveat(*figures: Figure) -> str:
-    periods = {f.period for f in figures}
-    if len(periods) == 1:
-        return ""
-    return "The inputs cover different periods: " + ", ".join(f"{f.id} {f.period}" for f in figures)
+    notes = []
+    if len({f.period for f in figures}) > 1:
+        notes.append(
+            "The inputs cover different periods: "
+            + ", ".join(f"{f.id} {f.period}" for f in figures)
+        )
+    undated = [f.id for f in figures if f.period == "unstated"]
+    if undated:
+        notes.append(f"The report gives no period for {', '.join(undated)}.")
+    return " ".join(notes)

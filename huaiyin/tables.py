@@ -187,19 +187,23 @@ def _cached_table(folder: Path, name: str, signature: Signature) -> pd.DataFrame
 def _all_figures(folder: Path, signature: Signature) -> pd.DataFrame:
     package = read_datapackage(folder)
     themes = package.figure_tables()
-    frames = [_table(package, t).assign(theme=t) for t in themes]
+    # The row each figure has in its file (the header is row 1), for error messages.
+    frames = [_table(package, t).assign(theme=t, _row=lambda f: f.index + 2) for t in themes]
     figures = pd.concat(frames, ignore_index=True)
     figures["theme"] = pd.Categorical(figures["theme"], categories=themes)
     duplicated = figures["id"][figures["id"].duplicated()]
     if not duplicated.empty:
         first = duplicated.iloc[0]
-        tables = figures.loc[figures["id"] == first, "theme"].tolist()
+        places = figures.loc[figures["id"] == first, ["theme", "_row"]]
+        where = " and ".join(
+            f"{package.resources[str(t)].path.name} row {r}"
+            for t, r in places.itertuples(index=False)
+        )
         raise DataError(
             package.folder,
-            f"figure id {first!r} is used in more than one table: "
-            f"{', '.join(map(str, tables))}; ids must be unique across tables",
+            f"figure id {first!r} is used in {where}; ids must be unique across tables",
         )
-    return figures
+    return figures.drop(columns="_row")
 
 
 @lru_cache(maxsize=8)

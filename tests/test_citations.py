@@ -48,14 +48,67 @@ def test_printed_span_is_a_whole_number(figure_id: str, source_texts: dict[str, 
     assert not (after.isdigit() or after == "."), f"{figure_id}: span ends inside a number"
 
 
+# The quantity (units.csv) each kind of figure must be measured in.
+KIND_QUANTITIES = {
+    "level": {"money"},
+    "growth": {"percentage"},
+    "rank": {"rank"},
+    "count": {"count"},
+    "target": {"money", "count"},
+}
+
+
 def test_kind_agrees_with_unit(figures: pd.DataFrame) -> None:
-    units = huaiyin.load_table("units").set_index("unit")["quantity"]
-    quantity = figures["unit"].astype(str).map(units)
-    expected = {"growth": "percentage", "rank": "rank", "level": "money", "count": "count"}
-    bad = figures[figures["kind"].map(expected).fillna(quantity).astype(str) != quantity]
-    assert bad.empty, f"kind and unit disagree:\n{bad[['id', 'kind', 'unit']]}"
-    assert not (figures["kind"] == "target").any() or not (
-        quantity[figures["kind"] == "target"].isin(["rank", "percentage"]).any()
+    quantities = huaiyin.load_table("units").set_index("unit")["quantity"].astype(str)
+    for fig in figures.itertuples():
+        quantity = quantities[fig.unit]
+        assert quantity in KIND_QUANTITIES[fig.kind], (
+            f"{fig.id}: a {fig.kind} cannot be in {fig.unit} ({quantity})"
+        )
+
+
+HEDGES_BEFORE = ("近", "超", "突破", "约", "逾", "超过", "不到")
+HEDGES_AFTER = ("余", "多")
+
+
+@pytest.mark.parametrize("figure_id", IDS)
+def test_no_hedge_of_the_report_is_left_out(figure_id: str, source_texts: dict[str, str]) -> None:
+    """The printed span starts at the hedge: 40个 recorded for 近40个 would read as exact."""
+    fig = row(figure_id)
+    text = source_texts[fig.source_id]
+    start = text.index(fig.citation) + fig.citation.index(fig.printed)
+    before = text[max(0, start - 2) : start]
+    hedged = before.endswith(HEDGES_BEFORE) and before != "签约"  # 签约 "signed", not 约 "about"
+    assert not hedged, f"{figure_id}: hedge {before!r} left out"
+    assert not text[start + len(fig.printed) :].startswith(HEDGES_AFTER), figure_id
+
+
+def paragraphs(text: str) -> list[str]:
+    """Paragraphs of the report, rejoined where a page break cut a sentence in half."""
+    joined: list[str] = []
+    for block in (b.strip() for b in text.split("\n\n")):
+        if not block:
+            continue
+        if joined and not joined[-1].endswith(("。", "！", "？", "”", "…")):
+            joined[-1] += block
+        else:
+            joined.append(block)
+    return joined
+
+
+# The words that state each period: the paragraph holding the citation must contain one.
+PERIOD_WORDS = {"2023H1": ("上半年",), "2023YTD": ("今年以来",), "2023": ("年度", "全年")}
+
+
+@pytest.mark.parametrize("figure_id", IDS)
+def test_period_is_stated_in_the_paragraph(figure_id: str, source_texts: dict[str, str]) -> None:
+    fig = row(figure_id)
+    if fig.period == "unstated":
+        return
+    (paragraph,) = [p for p in paragraphs(source_texts[fig.source_id]) if fig.citation in p]
+    words = PERIOD_WORDS[fig.period]
+    assert any(w in paragraph for w in words), (
+        f"{figure_id}: period {fig.period} but its paragraph says none of {words}"
     )
 
 

@@ -201,8 +201,8 @@ def test_extra_column_not_described(data_copy: Path) -> None:
 def test_duplicate_id_across_tables(data_copy: Path) -> None:
     edit_cell(data_copy, "talent", 2, "id", "hy2023h1.gdp")
     assert error_of(huaiyin.load_figures) == (
-        f"{data_copy}: figure id 'hy2023h1.gdp' is used in more than one table: economy, "
-        "talent; ids must be unique across tables"
+        f"{data_copy}: figure id 'hy2023h1.gdp' is used in economy.csv row 2 and talent.csv "
+        "row 2; ids must be unique across tables"
     )
 
 
