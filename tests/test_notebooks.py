@@ -156,3 +156,58 @@ def test_a_changed_figure_makes_nbval_fail() -> None:
     report = tool.report(mutants)
     assert all(m.notebooks for m in mutants), report
     assert all(m.killed for m in mutants), report
+
+
+# Numbers in prose: a digit run, thousands grouped or not, with decimals; not part of a word or
+# code (H1, 2023H1, SHA-256, ids).
+PROSE_NUMBER = re.compile(r"(?<![0-9A-Za-z_.\-])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![0-9A-Za-z_])")
+# A prose number may round a computed one, possibly rescaled: % to times, 万 or 亿 to units.
+SCALES = (1, 1e-2, 1e2, 1e-4, 1e4, 1e-8, 1e8)
+
+
+def prose_numbers(path: Path) -> list[tuple[str, str]]:
+    """(number, context) for each number in the notebook's markdown, code spans left out."""
+    found = []
+    for cell in cells(path):
+        if cell.cell_type != "markdown":
+            continue
+        text = re.sub(r"`[^`]*`", " ", cell.source)
+        text = re.sub(r"10<sup>\d+</sup>", " ", text)  # the unit 10⁸, not a figure
+        for match in PROSE_NUMBER.finditer(text):
+            context = text[max(0, match.start() - 30) : match.end() + 10].replace("\n", " ")
+            found.append((match.group(0), context))
+    return found
+
+
+def backed(number: str, candidates: set[float]) -> bool:
+    """True if some candidate, rescaled, rounds to ``number`` at its printed precision."""
+    value = float(number.replace(",", ""))
+    decimals = len(number.split(".")[1]) if "." in number else 0
+    return any(round(c * k, decimals) == value for c in candidates for k in SCALES)
+
+
+def test_backed_accepts_roundings_and_rejects_other_numbers() -> None:
+    assert backed("14.5", {14.537037}) and backed("1,364", {1363.636})
+    assert backed("7.8", {7.770178}) and backed("19.6", {1964.2})
+    assert not backed("14.6", {14.537037}) and not backed("343.6", {343.515038})
+
+
+@pytest.mark.parametrize("path", PATHS, ids=NAMES)
+def test_numbers_in_the_prose_are_computed_or_in_the_data(path: Path) -> None:
+    """nbval checks outputs only; this ties the narrative's numbers to them and to the data.
+
+    A prose number passes if it rounds (at its own precision, possibly rescaled) a number the
+    notebook displays or a figure's value, or if it is a year of a report's period or the
+    year before. It catches a mistyped or stale number, not a misleading sentence.
+    """
+    candidates = {
+        float(m.group(0).replace(",", "")) for m in PROSE_NUMBER.finditer(tool.displayed_text(path))
+    }
+    candidates |= set(huaiyin.load_figures()["value"])
+    years = {int(p[:4]) - k for p in huaiyin.load_table("sources")["period"] for k in (0, 1)}
+    unbacked = [
+        (n, context)
+        for n, context in prose_numbers(path)
+        if not (n.isdigit() and int(n) in years) and not backed(n, candidates)
+    ]
+    assert not unbacked, f"numbers in the prose that nothing computes: {unbacked}"
