@@ -7,6 +7,9 @@ from, and a qualifier that says how far to trust it:
 - ``more_than`` / ``less_than``: the true value lies above / below the result, because an
   input is a bound (超, 突破, 余 "more than") that pushes the result one way;
 - ``approximate``: an input is approximate (近 "nearly"), or bounds push opposite ways.
+
+近 literally means "a little under", but reports also round figures up to it, so a "nearly"
+input is treated as approximate rather than as an upper bound: the weaker, safer reading.
 """
 
 from __future__ import annotations

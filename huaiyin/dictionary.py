@@ -54,7 +54,7 @@ def render(package: DataPackage | None = None) -> str:
 
 def _count_rows(path: Path) -> int:
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        return sum(1 for _ in csv.reader(fh)) - 1
+        return sum(1 for row in csv.reader(fh) if row) - 1
 
 
 def _fields_table(schema: dict[str, Any]) -> list[str]:

@@ -31,6 +31,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from huaiyin.datapackage import read_datapackage
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 METADATA = {
@@ -101,9 +103,10 @@ def displayed_text(path: Path) -> str:
     return "\n".join(parts)
 
 
-def notebooks_showing(figure_id: str) -> list[Path]:
+def notebooks_showing(figure_id: str, shown: dict[Path, str]) -> list[Path]:
+    """The notebooks whose displayed text (``displayed_text`` by path) shows ``figure_id``."""
     pattern = re.compile(rf"(?<![\w.]){re.escape(figure_id)}(?![\w])")
-    return [p for p in notebook_paths() if pattern.search(displayed_text(p))]
+    return [path for path, text in shown.items() if pattern.search(text)]
 
 
 @dataclass
@@ -123,9 +126,6 @@ class Mutant:
 
 def figure_rows() -> list[tuple[str, str, str]]:
     """(table, id, value as written) for every figure, in data order."""
-    sys.path.insert(0, str(ROOT))
-    from huaiyin.datapackage import read_datapackage
-
     package = read_datapackage()
     rows = []
     for table in package.figure_tables():
@@ -140,10 +140,10 @@ def bump_last_digit(value: str) -> str:
     return str(Decimal(value) + step)
 
 
-def mutate(table: str, figure_id: str, value: str) -> Mutant:
+def mutate(table: str, figure_id: str, value: str, shown: dict[Path, str]) -> Mutant:
     """Run nbval on the notebooks showing ``figure_id``, with that figure changed."""
     start = time.perf_counter()
-    notebooks = notebooks_showing(figure_id)
+    notebooks = notebooks_showing(figure_id, shown)
     after = bump_last_digit(value)
     with tempfile.TemporaryDirectory(prefix="huaiyin-mutant-") as tmp:
         data = Path(tmp) / "data"
@@ -202,8 +202,10 @@ def sample(rows: list[tuple[str, str, str]], size: int) -> list[tuple[str, str, 
 
 
 def run_mutants(rows: list[tuple[str, str, str]], workers: int = 2) -> list[Mutant]:
+    # Read the stored outputs once: every mutant looks up which notebooks show its figure.
+    shown = {path: displayed_text(path) for path in notebook_paths()}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda r: mutate(*r), rows))
+        return list(pool.map(lambda r: mutate(*r, shown), rows))
 
 
 def report(mutants: list[Mutant]) -> str:
