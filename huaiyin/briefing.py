@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import os
+import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -66,40 +68,164 @@ def build(
 ) -> list[Path]:
     """Build one PDF per notebook into ``out``, and the combined briefing; return their paths.
 
-    Every notebook is executed before any PDF is written, so a failing notebook leaves the
-    folder as it was; and each PDF is written to a temporary file and moved into place only
-    when complete, so a failed build never replaces a good PDF with a broken one.
+    Nothing runs until the inputs and the output folder are known to be usable. Every
+    notebook is executed before any PDF is written, so a failing notebook leaves the folder
+    as it was; a cell that raises, or writes an error or to stderr even while its output is
+    displayed, fails the build. The PDFs are written to temporary files and moved into place
+    together only when all are complete, so a folder never holds a mix of old and new PDFs.
+    Temporary files left by a build that was killed are removed by the next one.
     """
     paths = [Path(p) for p in (notebooks or default_notebooks())]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise BriefingError(f"no such notebook: {', '.join(missing)}")
+    targets = _targets(out, paths, combined)
+    read = [_read_notebook(path) for path in paths]
+    _prepare_folder(out)
+    _remove_stale_temporaries(out)
     sections = []
-    for number, path in enumerate(paths, start=1):
+    for number, (path, notebook) in enumerate(zip(paths, read, strict=True), start=1):
         started = time.perf_counter()
-        sections.append(_section(path))
+        sections.append(_section(path, notebook))
         progress(
             f"[{number}/{len(paths)}] executed {path.name} ({time.perf_counter() - started:.1f} s)"
         )
-    documents = {out / f"{s.notebook.stem}.pdf": (s.title, _body([s])) for s in sections}
+    documents = {
+        target: (s.title, _body([s])) for target, s in zip(targets, sections, strict=False)
+    }
     if combined:
         title = f"Huaiyin District briefing, {_periods(load_table('sources'))[1]}"
-        documents[out / COMBINED] = (title, _body(sections, True))
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="huaiyin-fonts-") as font_dir:
-        text = "".join(body for _, body in documents.values())
-        stylesheet = _stylesheet(Path(font_dir), text)
-        for target, (title, body) in documents.items():
-            started = time.perf_counter()
-            pages = _write_pdf(_html(body, stylesheet), target, title)
-            progress(f"wrote {target} ({pages} pages, {time.perf_counter() - started:.1f} s)")
+        documents[targets[-1]] = (title, _body(sections, True))
+    written: list[tuple[Path, Path, int, float]] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"{FONT_DIR_PREFIX}{os.getpid()}-") as font_dir:
+            text = "".join(body for _, body in documents.values())
+            stylesheet = _stylesheet(Path(font_dir), text)
+            for target, (title, body) in documents.items():
+                started = time.perf_counter()
+                temporary, pages = _render_pdf(_html(body, stylesheet), target, title)
+                written.append((target, temporary, pages, time.perf_counter() - started))
+        for target, temporary, _, _ in written:
+            os.replace(temporary, target)
+    except OSError as err:
+        raise BriefingError(f"cannot write the briefings to {out}: {err}") from None
+    finally:
+        for _, temporary, _, _ in written:
+            temporary.unlink(missing_ok=True)
+    for target, _, pages, seconds in written:
+        progress(f"wrote {target} ({pages} pages, {seconds:.1f} s)")
     return list(documents)
 
 
-def _section(path: Path) -> Section:
-    notebook = _execute(path)
-    first = notebook.cells[0].source if notebook.cells else path.stem
-    title = first.splitlines()[0].removeprefix("# ").strip()
+def _targets(out: Path, notebooks: list[Path], combined: bool) -> list[Path]:
+    """The PDF each notebook becomes (and the combined one, last), refusing any clash."""
+    if out.exists() and not out.is_dir():
+        raise BriefingError(f"--out {out} is a file, not a folder; name a folder for the PDFs")
+    by_name: dict[str, Path] = {}
+    for path in notebooks:
+        name = f"{path.stem}.pdf"
+        if name in by_name:
+            same = by_name[name].resolve() == path.resolve()
+            raise BriefingError(
+                f"{path} is listed twice"
+                if same
+                else f"{by_name[name]} and {path} would both be written to {out / name}; "
+                "rename one of them"
+            )
+        if combined and name == COMBINED:
+            raise BriefingError(
+                f"{path} would be written to {out / name}, the combined briefing's name; "
+                "rename the notebook or pass --no-combined"
+            )
+        by_name[name] = path
+    targets = [out / name for name in by_name] + ([out / COMBINED] if combined else [])
+    for target in targets:
+        if target.exists() and not target.is_file():
+            raise BriefingError(
+                f"{target} exists and is not a file; move it away so the PDF can be written"
+            )
+    return targets
+
+
+def _read_notebook(path: Path) -> Any:
+    """Read and check a notebook before anything runs: valid, with a title in its first cell."""
+    try:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as err:  # nbformat raises JSON, encoding, schema and version errors
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise BriefingError(f"{path} is not a valid Jupyter notebook: {reason[:200]}") from None
+    first = notebook.cells[0] if notebook.cells else None
+    lines = first.source.strip().splitlines() if first is not None else []
+    if (
+        first is None
+        or first.cell_type != "markdown"
+        or not lines[:1]
+        or not lines[0].startswith("# ")
+    ):
+        raise BriefingError(
+            f"{path}: the first cell must be a Markdown cell whose first line is the title, "
+            "as in '# Economy（经济）'"
+        )
+    return notebook
+
+
+def _prepare_folder(out: Path) -> None:
+    """Create ``out`` if needed and make sure a file can be written there."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if not out.stat().st_mode & 0o222:
+            raise PermissionError(f"{out} is read-only (mode {out.stat().st_mode & 0o777:o})")
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as err:
+        raise BriefingError(f"cannot write to --out {out}: {err}") from None
+
+
+FONT_DIR_PREFIX = "huaiyin-fonts-"
+# Temporaries are named after the process that writes them, so that a later build can tell
+# those of a killed build (stale) from those of one still running.
+_TEMPORARY = re.compile(r"\.(?P<name>.+\.pdf)\.(?:(?P<pid>[0-9]+)-)?[^./]+\.tmp")
+_FONT_DIR = re.compile(rf"{FONT_DIR_PREFIX}(?:(?P<pid>[0-9]+)-)?[^/]*")
+
+
+def _remove_stale_temporaries(out: Path) -> list[Path]:
+    """Remove PDF temporaries in ``out`` and font folders in the temp folder of dead builds."""
+    removed = []
+    candidates = [(p, _TEMPORARY.fullmatch(p.name)) for p in out.glob(".*.pdf.*.tmp")]
+    candidates += [
+        (p, _FONT_DIR.fullmatch(p.name))
+        for p in Path(tempfile.gettempdir()).glob(f"{FONT_DIR_PREFIX}*")
+    ]
+    for path, match in candidates:
+        if match is None or _running(match["pid"]):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _running(pid: str | None) -> bool:
+    """Whether the process that named a temporary is still alive (unknown: an older build)."""
+    if pid is None:
+        return False
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _section(path: Path, notebook: Any) -> Section:
+    notebook = _execute(path, notebook)
+    title = notebook.cells[0].source.strip().splitlines()[0].removeprefix("# ").strip()
     exporter = HTMLExporter(
         template_name="basic",
         exclude_input=True,
@@ -113,9 +239,8 @@ def _section(path: Path) -> Section:
     return Section(notebook=path, title=title, body=body)
 
 
-def _execute(path: Path) -> Any:
-    """Run every cell in a fresh kernel; a failing cell raises, naming notebook and cell."""
-    notebook = nbformat.read(path, as_version=4)
+def _execute(path: Path, notebook: Any) -> Any:
+    """Run every cell in a fresh kernel; a cell that fails or writes an error raises."""
     client = NotebookClient(
         notebook,
         kernel_name="python3",
@@ -124,15 +249,31 @@ def _execute(path: Path) -> Any:
     )
     with client.setup_kernel():
         for index, cell in enumerate(notebook.cells):
+            first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+            where = f"{path}: cell {index} (id {cell.get('id', '?')}, starting {first_line!r})"
             try:
                 client.execute_cell(cell, index)
             except CellExecutionError as err:
-                first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-                raise BriefingError(
-                    f"{path}: cell {index} (id {cell.get('id', '?')}, starting "
-                    f"{first_line!r}) failed: {err.ename}: {err.evalue}"
-                ) from None
+                raise BriefingError(f"{where} failed: {err.ename}: {err.evalue}") from None
+            problem = _output_problem(cell)
+            if problem:
+                raise BriefingError(f"{where} {problem}")
     return notebook
+
+
+def _output_problem(cell: Any) -> str | None:
+    """An error or stderr text among a cell's outputs: what a display-time failure leaves."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return f"shows an error: {output.get('ename')}: {_first_line(output.get('evalue'))}"
+        if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            return f"wrote to stderr: {_first_line(output.get('text'))}"
+    return None
+
+
+def _first_line(text: object) -> str:
+    lines = str(text or "").strip().splitlines()
+    return lines[0][:200] if lines else ""
 
 
 def _stylesheet(font_dir: Path, text: str) -> str:
@@ -212,8 +353,8 @@ def _build_date() -> date:
     return date.today()
 
 
-def _write_pdf(document: str, target: Path, title: str) -> int:
-    """Render ``document`` to ``target`` atomically; return the number of pages."""
+def _render_pdf(document: str, target: Path, title: str) -> tuple[Path, int]:
+    """Render ``document`` to a temporary file beside ``target``; return it and its pages."""
     # Offline by construction: only local files and data URIs, and a refused URL is an error
     # rather than a silently missing image.
     fetcher = URLFetcher(allowed_protocols={"file", "data"}, fail_on_errors=True)
@@ -224,17 +365,27 @@ def _write_pdf(document: str, target: Path, title: str) -> int:
             f"{target.name}: {err}; briefings are built offline from local files and data URIs"
         ) from None
     rendered.metadata.title = title
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    handle, name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp"
     )
     os.close(handle)
+    temporary = Path(name)
     try:
         rendered.write_pdf(temporary)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; publish as a normal file
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary, len(rendered.pages)
+
+
+def _write_pdf(document: str, target: Path, title: str) -> int:
+    """Render ``document`` to ``target`` atomically; return the number of pages."""
+    temporary, pages = _render_pdf(document, target, title)
+    try:
         os.replace(temporary, target)
     finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return len(rendered.pages)
+        temporary.unlink(missing_ok=True)
+    return pages

@@ -21,6 +21,7 @@ import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.text import Text
 
 from huaiyin.derive import SYMBOLS
 from huaiyin.fonts import FONT_ENV, SC_FAMILIES, FontNotFoundError, find_sc_face
@@ -86,6 +87,8 @@ def set_theme(
         font=font.family,
         rc={
             "axes.unicode_minus": False,  # CJK fonts lack U+2212; use the ASCII minus
+            # Labels are data: "$" is a character, never the start of a formula.
+            "text.parse_math": False,
             "figure.dpi": 100,
             "savefig.dpi": 150,
         },
@@ -128,6 +131,7 @@ def add_source_caption(
         fontsize="small",
         color="0.35",
         wrap=True,
+        parse_math=False,
     )
 
 
@@ -154,6 +158,24 @@ def bar_chart(
         A qualifier per label (``more_than``, ``nearly``, …) for a Series: the value labels
         then carry the report's hedge, as in ``>220`` or ``≈30``.
     """
+    # Every text of the chart comes from the data or the caller: draw it literally, so that
+    # a "$" in a label is a dollar sign, not the start of a formula that fails at display time.
+    with mpl.rc_context({"text.parse_math": False}):
+        fig = _bar_chart(data, title, axis_label, qualifiers, source_id, lang, width)
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+    return fig
+
+
+def _bar_chart(
+    data: pd.Series | pd.DataFrame,
+    title: str,
+    axis_label: str,
+    qualifiers: pd.Series | None,
+    source_id: str,
+    lang: Lang,
+    width: float,
+) -> MplFigure:
     frame = data.to_frame() if isinstance(data, pd.Series) else data
     bars = len(frame) * len(frame.columns)
     height = 1.6 + 0.3 * bars + 0.15 * len(frame)

@@ -2,19 +2,29 @@
 
 The descriptor is the single place where tables, columns, types and allowed values are
 declared; everything else (the loader, the data dictionary, the tests) reads it from here.
+It is checked before anything uses it: every resource and schema path stays inside the data
+folder, every name is unique, every constraint and key is one huaiyin applies, and anything
+else is a :class:`~huaiyin.errors.DataError` naming the file and the key.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+
+from huaiyin.errors import DataError
 
 DATA_ENV = "HUAIYIN_DATA"
 DESCRIPTOR = "datapackage.json"
 FIGURE_SCHEMA = "figure.schema.json"
+
+# What the loader knows how to apply; anything else would be silently ignored, so it is refused.
+FIELD_TYPES = ("string", "number", "date")
+CONSTRAINTS = ("required", "unique", "enum", "pattern", "minimum")
 
 
 def data_dir() -> Path:
@@ -72,25 +82,293 @@ class DataPackage:
         """Names of the tables that hold figures: those sharing the figure schema."""
         return [r.name for r in self.resources.values() if r.schema_ref == FIGURE_SCHEMA]
 
+    def files(self) -> list[Path]:
+        """Every file the package is read from: descriptor, shared schemas, tables."""
+        schemas = dict.fromkeys(
+            self.folder / r.schema_ref for r in self.resources.values() if r.schema_ref
+        )
+        return [self.folder / DESCRIPTOR, *schemas, *(r.path for r in self.resources.values())]
+
 
 def read_datapackage(folder: Path | None = None) -> DataPackage:
-    """Parse the descriptor in ``folder`` (default: :func:`data_dir`), resolving shared schemas."""
+    """Parse and check the descriptor in ``folder`` (default: :func:`data_dir`).
+
+    Raises
+    ------
+    DataError
+        If the descriptor or a schema it refers to is not valid JSON, lacks a key, points
+        outside the data folder, or declares something huaiyin cannot apply.
+    """
     # Not cached: the descriptor is small, and a cache would hide edits made mid-session.
     folder = folder or data_dir()
     descriptor_path = folder / DESCRIPTOR
-    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
-    resources = {}
-    for entry in descriptor["resources"]:
-        schema = entry["schema"]
-        ref = schema if isinstance(schema, str) else None
-        if ref is not None:
-            schema = json.loads((folder / ref).read_text(encoding="utf-8"))
-        resources[entry["name"]] = Resource(
-            name=entry["name"],
-            title=entry.get("title", entry["name"]),
-            description=entry.get("description", ""),
-            path=folder / entry["path"],
+    descriptor = read_json(descriptor_path)
+    if not isinstance(descriptor, dict):
+        raise DataError(descriptor_path, "must hold a JSON object with a 'resources' list")
+    entries = descriptor.get("resources")
+    if not isinstance(entries, list) or not entries:
+        raise DataError(
+            descriptor_path,
+            "'resources' is missing or not a non-empty list; it lists the tables, each with "
+            "a name, a path and a schema",
+        )
+    resources: dict[str, Resource] = {}
+    shared: dict[str, dict[str, Any]] = {}
+    for number, entry in enumerate(entries):
+        where = f"resources[{number}]"
+        if not isinstance(entry, dict):
+            raise DataError(descriptor_path, f"{where} is not a JSON object")
+        name = _text(entry, "name", descriptor_path, where)
+        where = f"{where} ({name!r})"
+        if name in resources:
+            raise DataError(
+                descriptor_path,
+                f"{where}: the name {name!r} is already used by another resource; "
+                "resource names must be unique",
+            )
+        path = inside(folder, _text(entry, "path", descriptor_path, where), descriptor_path, where)
+        encoding = entry.get("encoding", "utf-8")
+        if not isinstance(encoding, str) or encoding.lower().replace("_", "-") not in {
+            "utf-8",
+            "utf8",
+        }:
+            raise DataError(
+                descriptor_path,
+                f"{where}: encoding {encoding!r} is not supported; tables must be UTF-8",
+            )
+        if "schema" not in entry:
+            raise DataError(descriptor_path, f"{where}: 'schema' is missing")
+        schema, ref = entry["schema"], None
+        if isinstance(schema, str):
+            ref = schema
+            schema_path = inside(folder, ref, descriptor_path, f"{where}: schema")
+            if ref not in shared:
+                shared[ref] = read_json(schema_path)
+                _check_schema(shared[ref], schema_path, "schema")
+            schema = shared[ref]
+        elif isinstance(schema, dict):
+            _check_schema(schema, descriptor_path, f"{where}: schema")
+        else:
+            raise DataError(
+                descriptor_path,
+                f"{where}: 'schema' must be an object or the file name of one, "
+                f"not {type(schema).__name__}",
+            )
+        resources[name] = Resource(
+            name=name,
+            title=str(entry.get("title", name)),
+            description=str(entry.get("description", "")),
+            path=path,
             schema=schema,
             schema_ref=ref,
         )
-    return DataPackage(folder=folder, descriptor=descriptor, resources=resources)
+    package = DataPackage(folder=folder, descriptor=descriptor, resources=resources)
+    _check_foreign_keys(package)
+    return package
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file strictly: UTF-8 without BOM, no duplicate keys, no NaN or Infinity."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(path, "file not found") from None
+    except OSError as err:
+        raise DataError(path, f"cannot be read: {err.strerror}") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise DataError(
+            path,
+            "starts with a UTF-8 byte-order mark, which JSON does not allow; "
+            "save it as UTF-8 without BOM",
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DataError(
+            path, f"is not UTF-8 (byte {data[err.start]:#04x} at offset {err.start})"
+        ) from None
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as err:
+        raise DataError(
+            path, f"is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"
+        ) from None
+    except ValueError as err:
+        raise DataError(path, f"is not valid JSON: {err}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def inside(folder: Path, relative: str, descriptor: Path, where: str) -> Path:
+    """``folder / relative``, refusing a path that is absolute, a URL, or leads out of folder.
+
+    Symbolic links are followed before the check, so a link pointing outside is refused too.
+    """
+    pure = PurePosixPath(relative)
+    refused = (
+        not relative
+        or "\\" in relative
+        or "\x00" in relative
+        or re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", relative) is not None
+        or pure.is_absolute()
+        or ".." in pure.parts
+    )
+    path = folder / relative
+    if not refused:
+        try:
+            path.resolve().relative_to(folder.resolve())
+        except ValueError:
+            refused = True
+    if refused:
+        raise DataError(
+            descriptor,
+            f"{where}: path {relative!r} is not a file inside the data folder {folder}; "
+            "paths must be relative, without '..', and may not lead outside it through a link",
+        )
+    return path
+
+
+def _text(entry: dict[str, Any], key: str, path: Path, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip():
+        state = "missing" if key not in entry else f"not a non-empty string ({value!r})"
+        raise DataError(path, f"{where}: {key!r} is {state}")
+    return value
+
+
+def _check_schema(schema: Any, path: Path, where: str) -> None:
+    if not isinstance(schema, dict):
+        raise DataError(path, f"{where} must be a JSON object with a 'fields' list")
+    fields = schema.get("fields")
+    if not isinstance(fields, list) or not fields:
+        raise DataError(path, f"{where}: 'fields' is missing or not a non-empty list")
+    names: list[str] = []
+    for number, field in enumerate(fields):
+        at = f"{where}: fields[{number}]"
+        if not isinstance(field, dict):
+            raise DataError(path, f"{at} is not a JSON object")
+        name = _text(field, "name", path, at)
+        at = f"{where}: field {name!r}"
+        if name in names:
+            raise DataError(path, f"{at} is declared twice; field names must be unique")
+        names.append(name)
+        kind = field.setdefault("type", "string")
+        if kind not in FIELD_TYPES:
+            raise DataError(
+                path, f"{at}: type {kind!r} is not one huaiyin loads; use {', '.join(FIELD_TYPES)}"
+            )
+        _check_constraints(field.get("constraints", {}), kind, path, at)
+    key = schema.get("primaryKey", [])
+    key = [key] if isinstance(key, str) else key
+    if not isinstance(key, list) or any(k not in names for k in key):
+        raise DataError(path, f"{where}: primaryKey {key!r} must name fields of the schema")
+    schema["primaryKey"] = key
+    foreign = schema.get("foreignKeys", [])
+    if not isinstance(foreign, list):
+        raise DataError(path, f"{where}: 'foreignKeys' must be a list")
+    for number, item in enumerate(foreign):
+        at = f"{where}: foreignKeys[{number}]"
+        fields_ok = (
+            isinstance(item, dict)
+            and isinstance(item.get("fields"), list)
+            and len(item["fields"]) == 1
+            and item["fields"][0] in names
+        )
+        reference = item.get("reference") if isinstance(item, dict) else None
+        reference_ok = (
+            isinstance(reference, dict)
+            and isinstance(reference.get("resource"), str)
+            and isinstance(reference.get("fields"), list)
+            and len(reference["fields"]) == 1
+            and isinstance(reference["fields"][0], str)
+        )
+        if not (fields_ok and reference_ok):
+            raise DataError(
+                path,
+                f"{at} must be {{'fields': [a field of this schema], 'reference': "
+                "{'resource': a table name, 'fields': [one of its fields]}}; huaiyin checks "
+                "single-field keys",
+            )
+
+
+def _check_constraints(constraints: Any, kind: str, path: Path, where: str) -> None:
+    if not isinstance(constraints, dict):
+        raise DataError(path, f"{where}: 'constraints' must be an object")
+    unknown = [c for c in constraints if c not in CONSTRAINTS]
+    if unknown:
+        raise DataError(
+            path,
+            f"{where}: constraint(s) {', '.join(map(repr, unknown))} are not applied by huaiyin; "
+            f"use {', '.join(CONSTRAINTS)}",
+        )
+    for flag in ("required", "unique"):
+        if not isinstance(constraints.get(flag, False), bool):
+            raise DataError(path, f"{where}: constraint {flag!r} must be true or false")
+    enum = constraints.get("enum")
+    if enum is not None and (
+        not isinstance(enum, list) or not enum or not all(isinstance(v, str) for v in enum)
+    ):
+        raise DataError(path, f"{where}: 'enum' must be a non-empty list of strings")
+    if enum is not None and kind != "string":
+        raise DataError(path, f"{where}: 'enum' applies to string fields only")
+    pattern = constraints.get("pattern")
+    if pattern is not None:
+        if not isinstance(pattern, str):
+            raise DataError(path, f"{where}: 'pattern' must be a string")
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            raise DataError(
+                path, f"{where}: pattern {pattern!r} is not a valid regular expression: {err}"
+            ) from None
+    minimum = constraints.get("minimum")
+    if minimum is not None and (
+        kind != "number" or isinstance(minimum, bool) or not isinstance(minimum, int | float)
+    ):
+        raise DataError(path, f"{where}: 'minimum' must be a number, on a number field")
+
+
+def _check_foreign_keys(package: DataPackage) -> None:
+    """Every key points at an existing table and field, and no table depends on itself."""
+    descriptor = package.folder / DESCRIPTOR
+    edges: dict[str, list[str]] = {}
+    for resource in package.resources.values():
+        edges[resource.name] = []
+        for key in resource.schema.get("foreignKeys", []):
+            target, field = key["reference"]["resource"], key["reference"]["fields"][0]
+            where = f"table {resource.name!r}: foreign key on {key['fields'][0]!r}"
+            if target not in package.resources:
+                raise DataError(
+                    descriptor,
+                    f"{where} refers to table {target!r}, which does not exist; "
+                    f"tables: {', '.join(package.resources)}",
+                )
+            if field not in package.resources[target].field_names:
+                raise DataError(
+                    descriptor,
+                    f"{where} refers to {target}.{field}, which is not a field of {target!r}",
+                )
+            edges[resource.name].append(target)
+
+    def visit(name: str, trail: list[str]) -> None:
+        if name in trail:
+            cycle = " -> ".join([*trail[trail.index(name) :], name])
+            raise DataError(
+                descriptor, f"foreign keys form a cycle ({cycle}); a table cannot depend on itself"
+            )
+        for target in edges[name]:
+            visit(target, [*trail, name])
+
+    for name in edges:
+        visit(name, [])

@@ -1,19 +1,23 @@
-"""Figures derived from the report's figures, carrying the report's hedges honestly.
+"""Figures derived from the report's figures, carrying the report's hedges and their direction.
 
 Every result is a :class:`Derived`: its value and unit, the ids of the figures it comes
 from, and a qualifier that says how far to trust it:
 
 - ``exact``: every input is exact (as printed, so up to the rounding of the printed digits);
-- ``more_than`` / ``less_than``: the true value lies above / below the result, because an
-  input is a bound (超, 突破, 余 "more than") that pushes the result one way;
-- ``approximate``: an input is approximate (近 "nearly"), or bounds push opposite ways.
+- ``more_than``: the true value lies above the result (shown ``>``);
+- ``less_than``: the true value lies below the result (shown ``<``);
+- ``approximate``: inputs bound the result from both sides, so no direction is known (``≈``).
 
-近 literally means "a little under", but reports also round figures up to it, so a "nearly"
-input is treated as approximate rather than as an upper bound: the weaker, safer reading.
+Each hedged input is a bound. 超, 突破 and 余 ("more than") bound the true value from below;
+近 ("nearly", a little under) bounds it from above. A bound passes to the result in the
+direction the result moves with that input: a lower bound in a numerator stays a lower
+bound, in a denominator it becomes an upper bound. Bounds that pull opposite ways leave
+only "approximate". So 近30亿元 / 超220万人次 is *less than* 1,364 yuan per visit.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,8 +29,12 @@ from huaiyin.units import convert, unit
 
 __all__ = ["Derived", "implied_prior_level", "per_unit", "propagate", "ratio", "table", "total"]
 
-# How each qualifier is shown before a number; 近 (nearly) reads as approximate.
-SYMBOLS = {"exact": "", "more_than": ">", "less_than": "<", "approximate": "≈", "nearly": "≈"}
+# How each qualifier is shown before a number. 近 (nearly) is a little under: an upper bound.
+SYMBOLS = {"exact": "", "more_than": ">", "less_than": "<", "approximate": "≈", "nearly": "<"}
+# Which side of the true value each qualifier puts the shown number: +1 the true value is at
+# least the number (a lower bound), -1 at most (an upper bound).
+BOUNDS = {"more_than": +1, "nearly": -1, "less_than": -1}
+QUALIFIERS = ("exact", "nearly", "more_than", "less_than", "approximate")
 FigureRef = str | Figure
 
 
@@ -54,7 +62,7 @@ def propagate(inputs: Iterable[tuple[str, int]]) -> str:
     ----------
     inputs : iterable of (qualifier, direction)
         ``direction`` is +1 if the result grows with that input, -1 if it shrinks (a
-        denominator, a growth rate deflating a level).
+        denominator, a growth rate deflating a level), 0 if it does not move with it.
 
     Examples
     --------
@@ -63,22 +71,20 @@ def propagate(inputs: Iterable[tuple[str, int]]) -> str:
     >>> propagate([("more_than", -1)])                 # a "more than" denominator
     'less_than'
     >>> propagate([("nearly", +1), ("exact", -1)])     # 近30亿元 / 43场
-    'approximate'
+    'less_than'
+    >>> propagate([("nearly", +1), ("more_than", -1)])  # 近30亿元 / 超220万人次
+    'less_than'
     >>> propagate([("more_than", +1), ("more_than", -1)])
     'approximate'
     """
     bounds = set()
     for qualifier, direction in inputs:
-        if qualifier in {"nearly", "approximate"}:
+        if qualifier not in QUALIFIERS:
+            raise ValueError(f"unknown qualifier {qualifier!r}; valid: {', '.join(QUALIFIERS)}")
+        if qualifier == "approximate":
             return "approximate"
-        if qualifier in {"more_than", "less_than"}:
-            sign = 1 if qualifier == "more_than" else -1
-            bounds.add(sign * direction)
-        elif qualifier != "exact":
-            raise ValueError(
-                f"unknown qualifier {qualifier!r}; valid: exact, nearly, more_than, "
-                "less_than, approximate"
-            )
+        if qualifier in BOUNDS and direction:
+            bounds.add(BOUNDS[qualifier] * (1 if direction > 0 else -1))
     if not bounds:
         return "exact"
     if len(bounds) == 2:
@@ -124,7 +130,12 @@ def implied_prior_level(level: FigureRef, growth: FigureRef) -> Derived:
             f"{growth_fig.id} is not the growth of {level_fig.id}: they differ in "
             f"{', '.join(mismatched)}"
         )
-    value = level_fig.value / (1 + growth_fig.value / 100)
+    if growth_fig.value <= -100:
+        raise ValueError(
+            f"{growth_fig.id} is a growth of {growth_fig.value:g}%: a level can fall by less "
+            f"than 100% only, so no level a year before {level_fig.id} is implied"
+        )
+    value = _finite(level_fig.value / (1 + growth_fig.value / 100), level_fig, growth_fig)
     return Derived(
         value=value,
         unit=level_fig.unit,
@@ -160,15 +171,18 @@ def ratio(numerator: FigureRef, denominator: FigureRef) -> Derived:
             f"({num_unit.base_unit}), {den.id} in {den.unit} ({den_unit.base_unit}); "
             "use per_unit() for an amount per item"
         )
-    value = (
+    _nonzero(den, num)
+    value = _finite(
         100
         * convert(num.value, num.unit, num_unit.base_unit)
-        / convert(den.value, den.unit, den_unit.base_unit)
+        / convert(den.value, den.unit, den_unit.base_unit),
+        num,
+        den,
     )
     return Derived(
         value=value,
         unit="%",
-        qualifier=propagate([(num.qualifier, +1), (den.qualifier, -1)]),
+        qualifier=propagate([(num.qualifier, +1), (den.qualifier, _denominator_direction(num))]),
         inputs=(num.id, den.id),
         period=_joint_period(num, den),
         formula=f"{num.printed} / {den.printed}",
@@ -202,11 +216,16 @@ def per_unit(
     if tot.kind in {"growth", "rank"}:
         raise ValueError(f"{tot.id} is a {tot.kind}; averaging it per item has no meaning")
     target_unit, per_label = unit_of_total or tot.unit, per or cnt.unit
-    value = convert(tot.value, tot.unit, target_unit) / convert(cnt.value, cnt.unit, per_label)
+    _nonzero(cnt, tot)
+    value = _finite(
+        convert(tot.value, tot.unit, target_unit) / convert(cnt.value, cnt.unit, per_label),
+        tot,
+        cnt,
+    )
     return Derived(
         value=value,
         unit=f"{target_unit}/{per_label}",
-        qualifier=propagate([(tot.qualifier, +1), (cnt.qualifier, -1)]),
+        qualifier=propagate([(tot.qualifier, +1), (cnt.qualifier, _denominator_direction(tot))]),
         inputs=(tot.id, cnt.id),
         period=_joint_period(tot, cnt),
         formula=f"{tot.printed} / {cnt.printed}",
@@ -227,6 +246,11 @@ def total(*parts: FigureRef) -> Derived:
     figures = [_resolve(p) for p in parts]
     if len(figures) < 2:
         raise ValueError("total() needs at least two figures")
+    repeated = sorted({f.id for f in figures if [g.id for g in figures].count(f.id) > 1})
+    if repeated:
+        raise ValueError(
+            f"total() would count {', '.join(repeated)} more than once; pass each figure once"
+        )
     units = {f.unit for f in figures}
     kinds = {f.kind for f in figures}
     if len(units) > 1 or kinds & {"growth", "rank"}:
@@ -235,7 +259,7 @@ def total(*parts: FigureRef) -> Derived:
             + ", ".join(f"{f.id} ({f.kind}, {f.unit})" for f in figures)
         )
     return Derived(
-        value=sum(f.value for f in figures),
+        value=_finite(math.fsum(f.value for f in figures), *figures),
         unit=figures[0].unit,
         qualifier=propagate((f.qualifier, +1) for f in figures),
         inputs=tuple(f.id for f in figures),
@@ -279,6 +303,24 @@ def _resolve(ref: FigureRef) -> Figure:
     if isinstance(ref, str):
         return figure(ref)
     raise TypeError(f"expected a figure id or a Figure, not {type(ref).__name__}")
+
+
+def _nonzero(denominator: Figure, numerator: Figure) -> None:
+    if denominator.value == 0:
+        raise ValueError(f"cannot divide {numerator.id} by {denominator.id}: {denominator.id} is 0")
+
+
+def _denominator_direction(numerator: Figure) -> int:
+    """How a quotient moves with its denominator: against it for a positive numerator."""
+    return -1 if numerator.value > 0 else (1 if numerator.value < 0 else 0)
+
+
+def _finite(value: float, *inputs: Figure) -> float:
+    if not math.isfinite(value):
+        raise ValueError(
+            f"{', '.join(f.id for f in inputs)} give {value}, which is not a finite number"
+        )
+    return value
 
 
 def _year_earlier(period: str) -> str:

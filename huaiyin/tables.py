@@ -2,44 +2,46 @@
 
 One generic loader applies each table's Table Schema: numbers become floats, columns with
 allowed values (an ``enum`` or a foreign key) become categoricals, text becomes pandas
-strings. Anything that does not fit raises :class:`DataError` naming the file, row, column
-and value; nothing is coerced to NaN or dropped.
+strings. Figure tables also pass the row rules of :mod:`huaiyin.figure_rules`. Anything that
+does not fit raises :class:`DataError` naming the file, row, column and value; nothing is
+coerced to NaN or dropped.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import math
 import re
-from dataclasses import dataclass
+import time
+import unicodedata
+from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from huaiyin.datapackage import DESCRIPTOR, DataPackage, Resource, read_datapackage
+from huaiyin.datapackage import DataPackage, Resource, read_datapackage
+from huaiyin.errors import DataError
+from huaiyin.figure_rules import row_problems
 
 __all__ = ["DataError", "Figure", "figure", "list_tables", "load_figures", "load_table"]
 
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
-_GROUPED_NUMBER = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
-
-
-class DataError(ValueError):
-    """A data file does not match its schema in ``datapackage.json``."""
-
-    def __init__(
-        self, path: Path, message: str, row: int | None = None, column: str | None = None
-    ) -> None:
-        where = [str(path)]
-        if row is not None:
-            where.append(f"row {row}")
-        if column is not None:
-            where.append(f"column {column!r}")
-        super().__init__(f"{', '.join(where)}: {message}")
-        self.path, self.row, self.column = path, row, column
+# Numbers are ASCII digits with an optional sign and decimal point: never another script's
+# digits, which Python's float() would quietly accept.
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_GROUPED_NUMBER = re.compile(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A float holds 15 significant decimal digits exactly; more would be rounded without a word.
+_MAX_DIGITS = 15
+# Characters that no text cell may hold: control characters (NUL, tab, line breaks, …) and
+# invisible format characters (zero-width spaces, direction marks, a stray byte-order mark).
+_HIDDEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
+    "\ufff9-\ufffb]"
+)
 
 
 def list_tables() -> list[str]:
@@ -82,9 +84,9 @@ def load_table(name: str) -> pd.DataFrame:
     >>> float(gdp["value"]), gdp["unit"]
     (365.5, '亿元')
     """
-    package = read_datapackage()
     if not isinstance(name, str):
         raise TypeError(f"load_table() takes a table name as a string, not {type(name).__name__}")
+    package = read_datapackage()
     if name not in package.resources:
         raise KeyError(f"no table named {name!r}; valid names: {', '.join(package.resources)}")
     return _table(package, name).copy()
@@ -99,8 +101,7 @@ def load_figures() -> pd.DataFrame:
     >>> figures["theme"].cat.categories.tolist()
     ['economy', 'projects', 'tourism', 'talent', 'governance']
     """
-    package = read_datapackage()
-    return _all_figures(package.folder, _signature(package)).copy()
+    return _all_figures(read_datapackage()).copy()
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,16 @@ def figure(figure_id: str) -> Figure:
     >>> gdp.citation
     '全区生产总值实现365.5亿元'
     """
+    if not isinstance(figure_id, str):
+        raise TypeError(
+            f"figure() takes a figure id as a string, such as 'hy2023h1.gdp', "
+            f"not {type(figure_id).__name__}"
+        )
     package = read_datapackage()
-    figures = _figures_by_id(package.folder, _signature(package))
+    snapshot = _snapshot(package)
+    if snapshot.by_id is None:
+        snapshot.by_id = _all_figures(package).set_index("id")
+    figures = snapshot.by_id
     if figure_id not in figures.index:
         close = [i for i in figures.index if figure_id.split(".")[-1] in i][:5]
         hint = f"; did you mean {', '.join(close)}?" if close else "; see load_figures()['id']"
@@ -151,41 +160,85 @@ def figure(figure_id: str) -> Figure:
     return Figure(id=figure_id, value=float(record["value"]), **text)
 
 
-# Loaded tables are cached per data folder, keyed on every file's size and modification time,
-# so repeated figure() calls cost a lookup while an edited file is always read afresh.
-Signature = tuple[tuple[str, int, int], ...]
+# Validated tables are cached per data folder and keyed on the content of every file the
+# package reads, so an edit is always seen, whatever it does to sizes and times, and only
+# the current version is kept. Hashing is skipped while no file has changed on disk since
+# the last check: a file's ctime moves with every write, rename or retargeted link, and the
+# operating system alone sets it. Files changed within the last seconds (when coarse clocks
+# could hide a second change) are hashed on every call.
+_SETTLED_NS = 2_000_000_000
+_FOLDERS_KEPT = 8
 
 
-def _signature(package: DataPackage) -> Signature:
-    paths = [package.folder / DESCRIPTOR]
-    paths += sorted(
-        {package.folder / r.schema_ref for r in package.resources.values() if r.schema_ref}
-    )
-    paths += [r.path for r in package.resources.values()]
-    signature = []
+@dataclass
+class _Snapshot:
+    stats: tuple[tuple[int, ...], ...]
+    digest: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: pd.DataFrame | None = None
+    by_id: pd.DataFrame | None = None
+
+
+_CACHE: dict[Path, _Snapshot] = {}
+
+
+def _stat(path: Path) -> tuple[int, ...]:
+    try:
+        s = path.stat()
+    except OSError:
+        return (-1,)
+    return (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
+
+
+def _digest(paths: list[Path]) -> str:
+    digest = hashlib.blake2b(digest_size=20)
     for path in paths:
         try:
-            stat = path.stat()
-            signature.append((str(path), stat.st_mtime_ns, stat.st_size))
-        except FileNotFoundError:
-            signature.append((str(path), -1, -1))
-    return tuple(signature)
+            data = path.read_bytes()
+        except OSError:
+            data = b"\x00missing"
+        digest.update(f"{path}\x00{len(data)}\x00".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _snapshot(package: DataPackage) -> _Snapshot:
+    """The cache entry for the package's current content, emptied if the content changed."""
+    now = time.time_ns()
+    paths = package.files()
+    stats = tuple(_stat(p) for p in paths)
+    cached = _CACHE.get(package.folder)
+    settled = all(s[-1] < now - _SETTLED_NS for s in stats if len(s) > 1)
+    if cached is not None and cached.stats == stats and settled:
+        return cached
+    digest = _digest(paths)
+    if cached is not None and cached.digest == digest:
+        cached.stats = stats
+        return cached
+    fresh = _Snapshot(stats, digest)
+    _CACHE.pop(package.folder, None)
+    while len(_CACHE) >= _FOLDERS_KEPT:
+        del _CACHE[next(iter(_CACHE))]
+    _CACHE[package.folder] = fresh
+    return fresh
 
 
 def _table(package: DataPackage, name: str) -> pd.DataFrame:
     """A validated table, shared from the cache: copy it before handing it to a caller."""
-    return _cached_table(package.folder, name, _signature(package))
+    snapshot = _snapshot(package)
+    if name not in snapshot.tables:
+        snapshot.tables[name] = _load(package.resources[name], package)
+    return snapshot.tables[name]
 
 
-@lru_cache(maxsize=64)
-def _cached_table(folder: Path, name: str, signature: Signature) -> pd.DataFrame:
-    package = read_datapackage(folder)
-    return _load(package.resources[name], package)
+def _all_figures(package: DataPackage) -> pd.DataFrame:
+    snapshot = _snapshot(package)
+    if snapshot.figures is None:
+        snapshot.figures = _combine_figures(package)
+    return snapshot.figures
 
 
-@lru_cache(maxsize=8)
-def _all_figures(folder: Path, signature: Signature) -> pd.DataFrame:
-    package = read_datapackage(folder)
+def _combine_figures(package: DataPackage) -> pd.DataFrame:
     themes = package.figure_tables()
     # The row each figure has in its file (the header is row 1), for error messages.
     frames = [_table(package, t).assign(theme=t, _row=lambda f: f.index + 2) for t in themes]
@@ -206,31 +259,41 @@ def _all_figures(folder: Path, signature: Signature) -> pd.DataFrame:
     return figures.drop(columns="_row")
 
 
-@lru_cache(maxsize=8)
-def _figures_by_id(folder: Path, signature: Signature) -> pd.DataFrame:
-    return _all_figures(folder, signature).set_index("id")
-
-
 def _load(resource: Resource, package: DataPackage) -> pd.DataFrame:
     header, rows = _read_rows(resource)
     fields = resource.schema["fields"]
     _check_header(resource, header)
     position = {name: header.index(name) for name in resource.field_names}
     columns: dict[str, Any] = {}
-    for field in fields:
-        raw = [row[position[field["name"]]] for row in rows]
-        columns[field["name"]] = _typed_column(resource, field, raw, package)
+    for spec in fields:
+        raw = [row[position[spec["name"]]] for row in rows]
+        columns[spec["name"]] = _typed_column(resource, spec, raw, package)
     frame = pd.DataFrame(columns)
     _check_primary_key(resource, frame)
+    if resource.name in package.figure_tables():
+        units = _unit_table(resource, package)
+        for position_, column, message in row_problems(frame, units):
+            raise DataError(resource.path, message, position_ + 2, column)
     return frame
 
 
-def _read_rows(resource: Resource) -> tuple[list[str], list[list[str]]]:
-    path = resource.path
+def _unit_table(resource: Resource, package: DataPackage) -> pd.DataFrame:
+    """The table the figure schema's ``unit`` column refers to, which the row rules need."""
+    for key in resource.schema.get("foreignKeys", []):
+        if key["fields"] == ["unit"]:
+            return _table(package, key["reference"]["resource"])
+    raise DataError(
+        package.folder / "datapackage.json",
+        f"table {resource.name!r}: the figure schema needs a foreign key from 'unit' to the "
+        "units table, whose quantities and factors the row rules check",
+    )
+
+
+def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a UTF-8 CSV file (an Excel BOM allowed), or a DataError."""
     if not path.is_file():
-        raise DataError(
-            path, f"file not found; datapackage.json lists it as table {resource.name!r}"
-        )
+        state = "is not a regular file" if path.exists() else "file not found"
+        raise DataError(path, state)
     data = path.read_bytes()
     try:
         # utf-8-sig accepts the byte-order mark that Excel writes before UTF-8 text.
@@ -246,18 +309,48 @@ def _read_rows(resource: Resource) -> tuple[list[str], list[list[str]]]:
             "iconv -f GB18030 -t UTF-8.",
         ) from None
     if not text.strip():
+        return [], []
+    records: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for record in reader:
+            records.append(record)
+    except csv.Error as err:
+        raise DataError(
+            path,
+            f"cannot be read as CSV ({err}); a cell over {csv.field_size_limit():,} "
+            "characters is not a figure's text: look for a missing closing quote",
+            row=len(records) + 1,
+        ) from None
+    return records[0], records[1:]
+
+
+def _read_rows(resource: Resource) -> tuple[list[str], list[list[str]]]:
+    path = resource.path
+    if not path.is_file():
+        raise DataError(
+            path,
+            f"{'is not a regular file' if path.exists() else 'file not found'}; "
+            f"datapackage.json lists it as table {resource.name!r}",
+        )
+    header, rows = read_rows(path)
+    if not header:
         raise DataError(
             path, f"is empty; expected a header row with columns {', '.join(resource.field_names)}"
         )
-    records = list(csv.reader(io.StringIO(text, newline="")))
-    header, rows = records[0], records[1:]
     width = len(header)
     for number, row in enumerate(rows, start=2):
         if len(row) != width:
             raise DataError(
-                path, f"has {len(row)} cells but the header has {width}: {row!r}", row=number
+                path,
+                f"has {len(row)} cells but the header has {width}: {_shorten(repr(row))}",
+                row=number,
             )
     return header, rows
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def _check_header(resource: Resource, header: list[str]) -> None:
@@ -273,7 +366,7 @@ def _check_header(resource: Resource, header: list[str]) -> None:
     if extra:
         raise DataError(
             resource.path,
-            f"column(s) {', '.join(map(repr, extra))} not described "
+            f"column(s) {', '.join(_shorten(repr(e), 60) for e in extra)} not described "
             "in datapackage.json; describe them there or remove them "
             f"(described: {', '.join(expected)})",
         )
@@ -286,13 +379,22 @@ def _check_header(resource: Resource, header: list[str]) -> None:
 
 
 def _typed_column(
-    resource: Resource, field: dict[str, Any], raw: list[str], package: DataPackage
+    resource: Resource, spec: dict[str, Any], raw: list[str], package: DataPackage
 ) -> Any:
-    name, kind = field["name"], field.get("type", "string")
-    constraints = field.get("constraints", {})
+    name, kind = spec["name"], spec.get("type", "string")
+    constraints = spec.get("constraints", {})
     path = resource.path
     values: list[Any] = []
     for number, cell in enumerate(raw, start=2):
+        hidden = _HIDDEN.search(cell)
+        if hidden:
+            raise DataError(
+                path,
+                f"{_shorten(repr(cell), 80)} holds {_describe(hidden.group())} at character "
+                f"{hidden.start() + 1}; remove it (cells hold visible text on one line)",
+                number,
+                name,
+            )
         if cell.strip() == "":
             if constraints.get("required"):
                 raise DataError(path, "is blank, but this column is required", number, name)
@@ -302,7 +404,7 @@ def _typed_column(
         if "enum" in constraints and value not in constraints["enum"]:
             raise DataError(
                 path,
-                f"{cell!r} is not an allowed value; valid: "
+                f"{_shorten(repr(cell), 80)} is not an allowed value; valid: "
                 f"{', '.join(map(str, constraints['enum']))}",
                 number,
                 name,
@@ -310,7 +412,7 @@ def _typed_column(
         if "pattern" in constraints and not re.fullmatch(constraints["pattern"], cell):
             raise DataError(
                 path,
-                f"{cell!r} does not match the pattern {constraints['pattern']!r}",
+                f"{_shorten(repr(cell), 80)} does not match the pattern {constraints['pattern']!r}",
                 number,
                 name,
             )
@@ -325,8 +427,9 @@ def _typed_column(
             if value is not None and value not in foreign.members:
                 raise DataError(
                     path,
-                    f"{value!r} is not in {foreign.target.name} (column {foreign.column!r} "
-                    f"of {foreign.target.path.name}); valid: {', '.join(foreign.values)}",
+                    f"{_shorten(repr(value), 80)} is not in {foreign.target.name} (column "
+                    f"{foreign.column!r} of {foreign.target.path.name}); valid: "
+                    f"{', '.join(foreign.values)}",
                     number,
                     name,
                 )
@@ -355,37 +458,87 @@ def _typed_column(
     return pd.array(values, dtype="string")
 
 
+def _describe(char: str) -> str:
+    """A character by code point and name: ``U+FF13 (FULLWIDTH DIGIT THREE)``."""
+    name = unicodedata.name(char, "")
+    kind = "the control character" if unicodedata.category(char) == "Cc" else "the character"
+    return f"{kind} U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
+def _foreign_number_char(cell: str) -> str | None:
+    """The first character that looks like part of a number but is not ASCII."""
+    for char in cell:
+        if char.isascii():
+            continue
+        folded = unicodedata.normalize("NFKC", char)
+        if (
+            unicodedata.category(char) == "Nd"
+            or folded in set("0123456789.,+-")
+            or char in "\u2212\ufe63"
+        ):
+            return char
+    return None
+
+
 def _parse_cell(path: Path, row: int, column: str, kind: str, cell: str) -> Any:
     if kind == "string":
         return cell
     if kind == "number":
-        if _NUMBER.fullmatch(cell):
-            return float(cell)
-        if _GROUPED_NUMBER.fullmatch(cell):
-            raise DataError(
-                path,
-                f"{cell!r} has thousands separators; write it without them, "
-                f"e.g. {cell.replace(',', '')}",
-                row,
-                column,
-            )
-        raise DataError(
-            path,
-            f"{cell!r} is not a number; write digits with an optional decimal point, e.g. 365.5",
-            row,
-            column,
-        )
+        return _parse_number(path, row, column, cell)
     if kind == "date":
         try:
+            if not _DATE.fullmatch(cell):
+                raise ValueError
             return date.fromisoformat(cell)
         except ValueError:
             raise DataError(
-                path, f"{cell!r} is not a date; write YYYY-MM-DD", row, column
+                path, f"{_shorten(repr(cell), 80)} is not a date; write YYYY-MM-DD", row, column
             ) from None
     raise DataError(
         path,
         f"datapackage.json gives type {kind!r}, which huaiyin cannot load; "
         "use string, number or date",
+        row,
+        column,
+    )
+
+
+def _parse_number(path: Path, row: int, column: str, cell: str) -> float:
+    shown = _shorten(repr(cell), 40)
+    if _NUMBER.fullmatch(cell):
+        digits = cell.lstrip("-").replace(".", "").lstrip("0")
+        if len(digits.rstrip("0") if "." not in cell else digits) > _MAX_DIGITS:
+            raise DataError(
+                path,
+                f"{shown} has more than {_MAX_DIGITS} significant digits, more than a "
+                "number here can hold without rounding",
+                row,
+                column,
+            )
+        value = float(cell)
+        if not math.isfinite(value) or (value == 0 and digits):
+            raise DataError(path, f"{shown} is too large or too small for a number", row, column)
+        return value
+    if _GROUPED_NUMBER.fullmatch(cell):
+        raise DataError(
+            path,
+            f"{cell!r} has thousands separators; write it without them, "
+            f"e.g. {cell.replace(',', '')}",
+            row,
+            column,
+        )
+    foreign = _foreign_number_char(cell)
+    if foreign is not None:
+        raise DataError(
+            path,
+            f"{shown} is not a number: it holds {_describe(foreign)}; write numbers with "
+            "the ASCII digits 0-9, an optional '-' and '.', e.g. 365.5",
+            row,
+            column,
+        )
+    raise DataError(
+        path,
+        f"{shown} is not a number; write digits with an optional decimal point, e.g. 365.5",
         row,
         column,
     )
@@ -406,7 +559,7 @@ def _foreign_key(resource: Resource, column: str, package: DataPackage) -> _Fore
         if key["fields"] == [column]:
             target = package.resources[key["reference"]["resource"]]
             target_column = key["reference"]["fields"][0]
-            values = [str(v) for v in _table(package, target.name)[target_column]]
+            values = [str(v) for v in _table(package, target.name)[target_column].dropna()]
             return _ForeignKey(target, target_column, values, frozenset(values))
     return None
 

@@ -6,8 +6,10 @@ and factor. This module only applies them, so a new unit needs a new row, not ne
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
+from numbers import Real
 
 from huaiyin.tables import load_table
 
@@ -53,6 +55,8 @@ def unit(name: str) -> Unit:
     >>> unit("yuan").unit, unit("yuan").factor
     ('yuan', 1.0)
     """
+    if not isinstance(name, str):
+        raise TypeError(f"a unit is named by a string such as '亿元', not {type(name).__name__}")
     units = _units()
     if name in units:
         return units[name]
@@ -109,6 +113,20 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
 
 
 def _scale(value: float, multiply: float, divide: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(
+            f"a value to convert must be a number, not {type(value).__name__} {value!r}"
+            + (
+                f"; write float({value!r}) if you mean that number"
+                if isinstance(value, str)
+                else ""
+            )
+        )
+    if not math.isfinite(value):
+        raise UnitError(f"cannot convert {value!r}: only finite numbers convert")
     # Decimal arithmetic on the printed digits: 50.91万 is 509100 visits, not 509099.99999999994.
-    exact = Decimal(repr(value)) * Decimal(repr(multiply)) / Decimal(repr(divide))
-    return float(exact)
+    exact = Decimal(repr(float(value))) * Decimal(repr(multiply)) / Decimal(repr(divide))
+    result = float(exact)
+    if not math.isfinite(result) or (result == 0 and exact != 0):
+        raise UnitError(f"converting {value!r} gives {exact:.3e}, beyond what a float can hold")
+    return result

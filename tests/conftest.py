@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import huaiyin
+from huaiyin.datapackage import DATA_ENV, data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_ENV = "HUAIYIN_SOURCE"
@@ -20,6 +21,15 @@ class ReportText(str):
 
     def __repr__(self) -> str:
         return f"<report text, {len(self)} characters>"
+
+
+@pytest.fixture
+def data_copy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A copy of the data folder that the package loads instead of the real one."""
+    for path in data_dir().iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setenv(DATA_ENV, str(tmp_path))
+    return tmp_path
 
 
 def source_dir() -> Path:

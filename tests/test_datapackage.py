@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
+from datafiles import error_of
 from frictionless import Package, validate
 
+import huaiyin
+from huaiyin.__main__ import main as cli
 from huaiyin.datapackage import DESCRIPTOR, read_datapackage
 
 PACKAGE = read_datapackage()
@@ -73,3 +79,176 @@ def test_every_table_and_column_has_a_title_and_description() -> None:
     for resource in PACKAGE.resources.values():
         for field in resource.schema["fields"]:
             assert field.get("title") and field.get("description"), (resource.name, field["name"])
+
+
+# Bad descriptors: every one is a DataError naming datapackage.json (or the schema file) and
+# the key, from the API and from the command line alike; nothing outside the folder is read.
+SECRET = "root:x:0:0:a line that must never be quoted"
+
+
+def edit_descriptor(folder: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    path = folder / DESCRIPTOR
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    change(descriptor)
+    path.write_text(json.dumps(descriptor, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def resource(descriptor: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [r for r in descriptor["resources"] if r["name"] == name]
+    return found
+
+
+def outside_file(folder: Path) -> Path:
+    secret = folder.parent / f"{folder.name}-outside.csv"
+    secret.write_text(f"{SECRET}\n{SECRET},more\n", encoding="utf-8")
+    return secret
+
+
+OUTSIDE = (
+    "is not a file inside the data folder {folder}; paths must be relative, without '..', "
+    "and may not lead outside it through a link"
+)
+DESCRIPTOR_CASES: list[tuple[str, Callable[[Path], None], str]] = [
+    (
+        "parent-path",
+        lambda f: edit_descriptor(
+            f, lambda d: resource(d, "economy").update(path=f"../{outside_file(f).name}")
+        ),
+        "{descriptor}: resources[3] ('economy'): path '../{folder.name}-outside.csv' " + OUTSIDE,
+    ),
+    (
+        "absolute-path",
+        lambda f: edit_descriptor(
+            f, lambda d: resource(d, "economy").update(path=str(outside_file(f)))
+        ),
+        "{descriptor}: resources[3] ('economy'): path '{folder.parent}/{folder.name}-outside.csv' "
+        + OUTSIDE,
+    ),
+    (
+        "url-path",
+        lambda f: edit_descriptor(
+            f, lambda d: resource(d, "economy").update(path="https://example.com/economy.csv")
+        ),
+        "{descriptor}: resources[3] ('economy'): path 'https://example.com/economy.csv' " + OUTSIDE,
+    ),
+    (
+        "symlink-out",
+        lambda f: ((f / "economy.csv").unlink(), (f / "economy.csv").symlink_to(outside_file(f))),
+        "{descriptor}: resources[3] ('economy'): path 'economy.csv' " + OUTSIDE,
+    ),
+    (
+        "schema-outside",
+        lambda f: edit_descriptor(
+            f, lambda d: resource(d, "talent").update(schema="../figure.schema.json")
+        ),
+        "{descriptor}: resources[6] ('talent'): schema: path '../figure.schema.json' " + OUTSIDE,
+    ),
+    (
+        "schema-absolute",
+        lambda f: edit_descriptor(f, lambda d: resource(d, "talent").update(schema="/etc/passwd")),
+        "{descriptor}: resources[6] ('talent'): schema: path '/etc/passwd' " + OUTSIDE,
+    ),
+    (
+        "duplicate-name",
+        lambda f: edit_descriptor(f, lambda d: resource(d, "talent").update(name="economy")),
+        "{descriptor}: resources[6] ('economy'): the name 'economy' is already used by another "
+        "resource; resource names must be unique",
+    ),
+    (
+        "invalid-json",
+        lambda f: (f / DESCRIPTOR).write_text('{"resources": [', encoding="utf-8"),
+        "{descriptor}: is not valid JSON: Expecting value at line 1, column 16",
+    ),
+    (
+        "bom",
+        lambda f: (f / DESCRIPTOR).write_bytes(b"\xef\xbb\xbf" + (f / DESCRIPTOR).read_bytes()),
+        "{descriptor}: starts with a UTF-8 byte-order mark, which JSON does not allow; save it "
+        "as UTF-8 without BOM",
+    ),
+    (
+        "duplicate-key",
+        lambda f: (f / DESCRIPTOR).write_text('{"resources": [], "resources": []}'),
+        "{descriptor}: is not valid JSON: the key 'resources' appears twice in one object",
+    ),
+    (
+        "missing-resources",
+        lambda f: edit_descriptor(f, lambda d: d.pop("resources")),
+        "{descriptor}: 'resources' is missing or not a non-empty list; it lists the tables, each "
+        "with a name, a path and a schema",
+    ),
+    (
+        "missing-schema",
+        lambda f: edit_descriptor(f, lambda d: resource(d, "units").pop("schema")),
+        "{descriptor}: resources[1] ('units'): 'schema' is missing",
+    ),
+    (
+        "missing-path",
+        lambda f: edit_descriptor(f, lambda d: resource(d, "units").pop("path")),
+        "{descriptor}: resources[1] ('units'): 'path' is missing",
+    ),
+    (
+        "invalid-regex",
+        lambda f: (f / "figure.schema.json").write_text(
+            (f / "figure.schema.json")
+            .read_text(encoding="utf-8")
+            .replace('"[a-z][a-z0-9_]*"', '"[a-z"', 1),
+            encoding="utf-8",
+        ),
+        "{folder}/figure.schema.json: schema: field 'indicator': pattern '[a-z' is not a valid "
+        "regular expression: unterminated character set at position 0",
+    ),
+    (
+        "unknown-foreign-table",
+        lambda f: (f / "figure.schema.json").write_text(
+            (f / "figure.schema.json")
+            .read_text(encoding="utf-8")
+            .replace('"resource": "units"', '"resource": "unit"'),
+            encoding="utf-8",
+        ),
+        "{descriptor}: table 'economy': foreign key on 'unit' refers to table 'unit', which does "
+        "not exist; tables: sources, units, programmes, economy, projects, tourism, talent, "
+        "governance",
+    ),
+    (
+        "unknown-constraint",
+        lambda f: edit_descriptor(
+            f,
+            lambda d: resource(d, "units")["schema"]["fields"][0]["constraints"].update(
+                maxLength=3
+            ),
+        ),
+        "{descriptor}: resources[1] ('units'): schema: field 'unit': constraint(s) 'maxLength' "
+        "are not applied by huaiyin; use required, unique, enum, pattern, minimum",
+    ),
+    (
+        "unknown-type",
+        lambda f: edit_descriptor(
+            f, lambda d: resource(d, "units")["schema"]["fields"][3].update(type="integer")
+        ),
+        "{descriptor}: resources[1] ('units'): schema: field 'factor': type 'integer' is not one "
+        "huaiyin loads; use string, number, date",
+    ),
+]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [c[1:] for c in DESCRIPTOR_CASES],
+    ids=[c[0] for c in DESCRIPTOR_CASES],
+)
+def test_bad_descriptor(
+    data_copy: Path,
+    change: Callable[[Path], None],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    change(data_copy)
+    expected = message.format(folder=data_copy, descriptor=data_copy / DESCRIPTOR)
+    for call in (huaiyin.list_tables, lambda: huaiyin.load_table("economy"), huaiyin.load_figures):
+        assert error_of(call) == expected
+    for command in ("summary", "dictionary"):
+        assert cli([command]) == 1, command
+        out, err = capsys.readouterr()
+        assert (out, err) == ("", f"error: {expected}\n"), command
+    assert SECRET not in expected

@@ -8,7 +8,7 @@ import re
 import pytest
 
 import huaiyin
-from huaiyin.derive import Derived, implied_prior_level, per_unit, propagate, ratio
+from huaiyin.derive import Derived, implied_prior_level, per_unit, propagate, ratio, total
 
 
 def hedged(figure_id: str, qualifier: str) -> huaiyin.Figure:
@@ -119,14 +119,21 @@ def test_exact_numerator_over_more_than_denominator_is_less_than() -> None:
     assert str(result).startswith("<")
 
 
-def test_any_nearly_input_makes_the_result_approximate() -> None:
-    assert per_unit("hy2023h1.exhibition_consumption", "hy2023h1.exhibitions").qualifier == (
-        "approximate"
-    )  # 近30亿元 / 43
-    near_count = hedged("hy2023h1.key_projects", "nearly")
-    assert per_unit("hy2023h1.key_projects_investment", near_count).qualifier == "approximate"
-    near_growth = hedged("hy2023h1.gdp_growth", "nearly")
-    assert implied_prior_level("hy2023h1.gdp", near_growth).qualifier == "approximate"
+def test_nearly_is_an_upper_bound_and_keeps_its_direction() -> None:
+    # 近30亿元 / 43场: a little under 30 over an exact count is under the quotient.
+    per_exhibition = per_unit("hy2023h1.exhibition_consumption", "hy2023h1.exhibitions")
+    assert per_exhibition.qualifier == "less_than"
+    assert str(per_exhibition).startswith("<")
+    # 近30亿元 / 超220万人次: an upper bound over a lower bound is an upper bound.
+    per_visit = per_unit(
+        "hy2023h1.exhibition_consumption", "hy2023h1.exhibition_visitors", "yuan", "visit"
+    )
+    assert per_visit.qualifier == "less_than"
+    assert str(per_visit) == "<1,364 yuan/visit"
+    near_count = hedged("hy2023h1.key_projects", "nearly")  # an upper bound as a denominator
+    assert per_unit("hy2023h1.key_projects_investment", near_count).qualifier == "more_than"
+    near_growth = hedged("hy2023h1.gdp_growth", "nearly")  # deflating by less: more before
+    assert implied_prior_level("hy2023h1.gdp", near_growth).qualifier == "more_than"
 
 
 def test_opposite_bounds_give_an_approximate_result() -> None:
@@ -145,20 +152,153 @@ def test_bounds_pushing_the_same_way_keep_their_direction() -> None:
     assert both.qualifier == "approximate"
 
 
-def test_propagate_table() -> None:
-    cases = {
-        (("exact", 1), ("exact", -1)): "exact",
-        (("more_than", 1), ("exact", -1)): "more_than",
-        (("exact", 1), ("more_than", -1)): "less_than",
-        (("less_than", 1), ("more_than", -1)): "less_than",
-        (("more_than", 1), ("more_than", -1)): "approximate",
-        (("nearly", 1), ("exact", -1)): "approximate",
-        (("approximate", 1), ("more_than", 1)): "approximate",
-    }
-    for inputs, expected in cases.items():
-        assert propagate(inputs) == expected, inputs
-    with pytest.raises(ValueError, match="unknown qualifier 'roughly'"):
+# The hedge tables of the README, pinned pair by pair. A quotient a / b moves with a and
+# against b; a sum a + b moves with both. Each is written out, not computed.
+QUALIFIERS = ("exact", "nearly", "more_than", "less_than", "approximate")
+QUOTIENT = {  # row: numerator a; columns: denominator b, in QUALIFIERS order
+    "exact": ("exact", "more_than", "less_than", "more_than", "approximate"),
+    "nearly": ("less_than", "approximate", "less_than", "approximate", "approximate"),
+    "more_than": ("more_than", "more_than", "approximate", "more_than", "approximate"),
+    "less_than": ("less_than", "approximate", "less_than", "approximate", "approximate"),
+    "approximate": ("approximate",) * 5,
+}
+SUM = {
+    "exact": ("exact", "less_than", "more_than", "less_than", "approximate"),
+    "nearly": ("less_than", "less_than", "approximate", "less_than", "approximate"),
+    "more_than": ("more_than", "approximate", "more_than", "approximate", "approximate"),
+    "less_than": ("less_than", "less_than", "approximate", "less_than", "approximate"),
+    "approximate": ("approximate",) * 5,
+}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [(a, b, QUOTIENT[a][i]) for a in QUALIFIERS for i, b in enumerate(QUALIFIERS)],
+)
+def test_quotient_hedge(a: str, b: str, expected: str) -> None:
+    assert propagate([(a, +1), (b, -1)]) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [(a, b, SUM[a][i]) for a in QUALIFIERS for i, b in enumerate(QUALIFIERS)],
+)
+def test_sum_hedge(a: str, b: str, expected: str) -> None:
+    assert propagate([(a, +1), (b, +1)]) == expected
+    assert SUM[a][QUALIFIERS.index(b)] == SUM[b][QUALIFIERS.index(a)], "a sum is symmetric"
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "expected"),
+    [
+        (("hy2023h1.exhibition_consumption", "exact"), ("hy2023h1.exhibitions", "exact"), "exact"),
+        (
+            ("hy2023h1.exhibition_consumption", "nearly"),
+            ("hy2023h1.exhibitions", "exact"),
+            "less_than",
+        ),
+        (
+            ("hy2023h1.exhibition_consumption", "more_than"),
+            ("hy2023h1.exhibitions", "nearly"),
+            "more_than",
+        ),
+        (
+            ("hy2023h1.exhibition_consumption", "nearly"),
+            ("hy2023h1.exhibitions", "nearly"),
+            "approximate",
+        ),
+        (
+            ("hy2023h1.exhibition_consumption", "exact"),
+            ("hy2023h1.exhibitions", "more_than"),
+            "less_than",
+        ),
+    ],
+)
+def test_per_unit_follows_the_quotient_table(
+    numerator: tuple[str, str], denominator: tuple[str, str], expected: str
+) -> None:
+    assert per_unit(hedged(*numerator), hedged(*denominator)).qualifier == expected
+
+
+def test_totals_follow_the_sum_table() -> None:
+    near = hedged("hy2023h1.community_grids", "nearly")
+    more = hedged("hy2023h1.rural_grids", "more_than")
+    assert total(near, "hy2023h1.rural_grids").qualifier == "less_than"
+    assert total("hy2023h1.community_grids", more).qualifier == "more_than"
+    assert total(near, more).qualifier == "approximate"
+
+
+@pytest.mark.bad_input
+def test_unknown_qualifier_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown qualifier 'roughly'; valid: exact, nearly"):
         propagate([("roughly", 1)])
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: per_unit(
+                "hy2023h1.key_projects_investment", hedged_value("hy2023h1.key_projects", 0)
+            ),
+            ValueError,
+            "cannot divide hy2023h1.key_projects_investment by hy2023h1.key_projects: "
+            "hy2023h1.key_projects is 0",
+        ),
+        (
+            lambda: ratio("hy2023h1.budget_revenue", hedged_value("hy2023h1.gdp", 0)),
+            ValueError,
+            "cannot divide hy2023h1.budget_revenue by hy2023h1.gdp: hy2023h1.gdp is 0",
+        ),
+        (
+            lambda: implied_prior_level("hy2023h1.gdp", hedged_value("hy2023h1.gdp_growth", -100)),
+            ValueError,
+            "hy2023h1.gdp_growth is a growth of -100%: a level can fall by less than 100% only, "
+            "so no level a year before hy2023h1.gdp is implied",
+        ),
+        (
+            lambda: implied_prior_level("hy2023h1.gdp", hedged_value("hy2023h1.gdp_growth", -150)),
+            ValueError,
+            "hy2023h1.gdp_growth is a growth of -150%: a level can fall by less than 100% only",
+        ),
+        (
+            lambda: total("hy2023h1.community_grids", "hy2023h1.community_grids"),
+            ValueError,
+            "total() would count hy2023h1.community_grids more than once; pass each figure once",
+        ),
+        (
+            lambda: ratio(
+                hedged_value("hy2023h1.budget_revenue", 1e300), hedged_value("hy2023h1.gdp", 1e-300)
+            ),
+            ValueError,
+            "hy2023h1.budget_revenue, hy2023h1.gdp give inf, which is not a finite number",
+        ),
+        (
+            lambda: huaiyin.figure(None),  # type: ignore[arg-type]
+            TypeError,
+            "figure() takes a figure id as a string, such as 'hy2023h1.gdp', not NoneType",
+        ),
+    ],
+    ids=[
+        "zero-count",
+        "zero-denominator",
+        "growth-minus-100",
+        "growth-below-minus-100",
+        "total-twice",
+        "overflow",
+        "figure-none",
+    ],
+)
+def test_derivations_refuse_impossible_inputs(call, error, message) -> None:
+    with pytest.raises(error) as info:
+        call()
+    assert str(info.value).startswith(message)
+
+
+def hedged_value(figure_id: str, value: float) -> huaiyin.Figure:
+    """A real figure with its value changed, to reach the edge cases."""
+    return dataclasses.replace(huaiyin.figure(figure_id), value=value)
 
 
 def test_derived_records_its_inputs() -> None:

@@ -1,21 +1,20 @@
 """The loader: typed tables from datapackage.json, and a clear error for every kind of bad input."""
 
+# ruff: noqa: RUF001  (look-alike digits and signs are the bad input under test)
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable
+import gc
+import os
+import weakref
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from datafiles import csv_rows, edit_cell, edit_rows, error_of
 
 import huaiyin
+from huaiyin import tables
 from huaiyin.datapackage import DATA_ENV, data_dir
-
-
-def csv_rows(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.reader(fh))
 
 
 @pytest.mark.parametrize("name", huaiyin.list_tables())
@@ -71,38 +70,6 @@ def test_data_env_var_must_point_at_a_data_folder(monkeypatch, tmp_path) -> None
     monkeypatch.setenv(DATA_ENV, str(tmp_path))
     with pytest.raises(FileNotFoundError, match="does not point at a data folder"):
         huaiyin.list_tables()
-
-
-@pytest.fixture
-def data_copy(monkeypatch, tmp_path) -> Path:
-    """A copy of the data folder that the package loads instead of the real one."""
-    for path in data_dir().iterdir():
-        (tmp_path / path.name).write_bytes(path.read_bytes())
-    monkeypatch.setenv(DATA_ENV, str(tmp_path))
-    return tmp_path
-
-
-def edit_cell(folder: Path, table: str, row: int, column: str, value: str) -> None:
-    """Set one cell; ``row`` counts the header as row 1, as the errors do."""
-    path = folder / f"{table}.csv"
-    rows = csv_rows(path)
-    rows[row - 1][rows[0].index(column)] = value
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
-
-
-def edit_rows(folder: Path, table: str, change: Callable[[list[list[str]]], None]) -> None:
-    path = folder / f"{table}.csv"
-    rows = csv_rows(path)
-    change(rows)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
-
-
-def error_of(call: Callable[[], object]) -> str:
-    with pytest.raises(huaiyin.DataError) as info:
-        call()
-    return str(info.value)
 
 
 # One cell changed, and the error it must raise: (table, row, column, new value, message after
@@ -240,3 +207,283 @@ def test_gbk_file_is_refused_with_the_encoding_named(data_copy: Path) -> None:
         "it may be GBK/GB18030 as saved by Excel on a Chinese system. Re-save it as "
         "'CSV UTF-8', or convert it with iconv -f GB18030 -t UTF-8." in message
     )
+
+
+# Values: numbers are ASCII digits that a float holds exactly; text is visible, on one line.
+LONG = "1" + "0" * 400
+TINY = "0." + "0" * 400 + "1"
+VALUE_CASES = [
+    (
+        "economy",
+        2,
+        "value",
+        "３６５.５",
+        "'３６５.５' is not a number: it holds the character U+FF13 (FULLWIDTH DIGIT THREE); "
+        "write numbers with the ASCII digits 0-9, an optional '-' and '.', e.g. 365.5",
+    ),
+    (
+        "economy",
+        2,
+        "value",
+        "365．5",
+        "'365．5' is not a number: it holds the character U+FF0E (FULLWIDTH FULL STOP); "
+        "write numbers with the ASCII digits 0-9, an optional '-' and '.', e.g. 365.5",
+    ),
+    (
+        "economy",
+        2,
+        "value",
+        "٣٦٥.٥",
+        "'٣٦٥.٥' is not a number: it holds the character U+0663 (ARABIC-INDIC DIGIT THREE); "
+        "write numbers with the ASCII digits 0-9, an optional '-' and '.', e.g. 365.5",
+    ),
+    (
+        "economy",
+        2,
+        "value",
+        "३६५",
+        "'३६५' is not a number: it holds the character U+0969 (DEVANAGARI DIGIT THREE); "
+        "write numbers with the ASCII digits 0-9, an optional '-' and '.', e.g. 365.5",
+    ),
+    (
+        "economy",
+        2,
+        "value",
+        "\u2212365.5",
+        "'−365.5' is not a number: it holds the character U+2212 (MINUS SIGN); "
+        "write numbers with the ASCII digits 0-9, an optional '-' and '.', e.g. 365.5",
+    ),
+    (
+        "economy",
+        2,
+        "value",
+        LONG,
+        f"{repr(LONG)[:40]}… (403 characters) is too large or too small for a number",
+    ),
+    (
+        "economy",
+        2,
+        "value",
+        TINY,
+        f"{repr(TINY)[:40]}… (405 characters) is too large or too small for a number",
+    ),
+    (
+        "economy",
+        2,
+        "value",
+        "365.50000000000000001",
+        "'365.50000000000000001' has more than 15 significant digits, more than a number here "
+        "can hold without rounding",
+    ),
+    (
+        "units",
+        2,
+        "factor",
+        LONG,
+        f"{repr(LONG)[:40]}… (403 characters) is too large or too small for a number",
+    ),
+    (
+        "talent",
+        4,
+        "subject_zh",
+        "引进\x00留学人才",
+        "'引进\\x00留学人才' holds the control character U+0000 at character 3; remove it "
+        "(cells hold visible text on one line)",
+    ),
+    (
+        "talent",
+        4,
+        "note",
+        "a\x1b[31mred",
+        "'a\\x1b[31mred' holds the control character U+001B at character 2; remove it "
+        "(cells hold visible text on one line)",
+    ),
+    (
+        "talent",
+        4,
+        "id",
+        "hy2023h1.returnee\u200b_talent",
+        "'hy2023h1.returnee\\u200b_talent' holds the character U+200B (ZERO WIDTH SPACE) at "
+        "character 18; remove it (cells hold visible text on one line)",
+    ),
+    (
+        "talent",
+        4,
+        "citation",
+        "引进留学人才\u20287人",
+        "'引进留学人才\\u20287人' holds the character U+2028 (LINE SEPARATOR) at character 7; "
+        "remove it (cells hold visible text on one line)",
+    ),
+    (
+        "sources",
+        2,
+        "title_en",
+        "Anchoring\ttargets",
+        "'Anchoring\\ttargets' holds the control character U+0009 at character 10; remove it "
+        "(cells hold visible text on one line)",
+    ),
+    # Rules that tie a figure's columns together.
+    (
+        "talent",
+        4,
+        "value",
+        "-7",
+        "-7 is negative; a count cannot be",
+    ),
+    (
+        "talent",
+        5,
+        "value",
+        "2.5",
+        "2.5 人 is 2.5 items, not a whole number; a count is whole",
+    ),
+    (
+        "economy",
+        5,
+        "value",
+        "0",
+        "0 is not a rank; ranks are whole numbers from 1 (first)",
+    ),
+    (
+        "economy",
+        5,
+        "value",
+        "3.5",
+        "3.5 is not a rank; ranks are whole numbers from 1 (first)",
+    ),
+    (
+        "economy",
+        2,
+        "kind",
+        "growth",
+        "a growth is measured in percentage, but its unit '亿元' measures money; "
+        "check kind and unit",
+    ),
+    (
+        "tourism",
+        6,
+        "qualifier",
+        "exact",
+        "'exact' disagrees with the printed form '超220万人次', which reads as 'more_than'",
+    ),
+    (
+        "economy",
+        2,
+        "value",
+        "365.6",
+        "365.6 disagrees with the printed form '365.5亿元', which reads as 365.5",
+    ),
+    (
+        "economy",
+        2,
+        "printed",
+        "约365.5亿元",
+        "'约365.5亿元' cannot be read as a figure; write it as the report prints it: an "
+        "optional hedge (近, 超, 突破 or 余), the number and the unit, e.g. 近40个 or 第三",
+    ),
+    (
+        "economy",
+        2,
+        "id",
+        "hy2022h1.gdp",
+        "'hy2022h1.gdp' does not start with its source_id 'hy2023h1' and a dot; "
+        "write hy2023h1.<slug>",
+    ),
+    ("sources", 2, "published", "20230608", "'20230608' is not a date; write YYYY-MM-DD"),
+    ("sources", 2, "published", "2023-W23-4", "'2023-W23-4' is not a date; write YYYY-MM-DD"),
+    (
+        "sources",
+        2,
+        "published",
+        "２０２３-06-08",
+        "'２０２３-06-08' is not a date; write YYYY-MM-DD",
+    ),
+]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("table", "row", "column", "value", "message"),
+    VALUE_CASES,
+    ids=[f"{c[0]}-{c[2]}-{c[3][:12]!r}" for c in VALUE_CASES],
+)
+def test_bad_value(
+    data_copy: Path, table: str, row: int, column: str, value: str, message: str
+) -> None:
+    edit_cell(data_copy, table, row, column, value)
+    loaded = "figures" if table in {"sources", "units"} else table
+    load = huaiyin.load_figures if loaded == "figures" else lambda: huaiyin.load_table(table)
+    assert (
+        error_of(load) == f"{data_copy / f'{table}.csv'}, row {row}, column {column!r}: {message}"
+    )
+
+
+def test_the_58_figures_load_unchanged() -> None:
+    """The stricter checks accept the report's data exactly as before: same rows, same values."""
+    figures = huaiyin.load_figures()
+    assert len(figures) == 58
+    raw = pd.concat(
+        [
+            pd.read_csv(data_dir() / f"{t}.csv", dtype=str, keep_default_na=False)
+            for t in ("economy", "projects", "tourism", "talent", "governance")
+        ],
+        ignore_index=True,
+    )
+    assert figures["id"].tolist() == raw["id"].tolist()
+    assert figures["value"].tolist() == raw["value"].astype(float).tolist()
+    for column in ("printed", "citation", "qualifier", "unit", "period"):
+        assert figures[column].astype(str).tolist() == raw[column].tolist(), column
+
+
+@pytest.mark.bad_input
+def test_cell_over_the_csv_size_limit(data_copy: Path) -> None:
+    edit_cell(data_copy, "talent", 3, "note", "x" * 200_000)
+    assert error_of(lambda: huaiyin.load_table("talent")) == (
+        f"{data_copy / 'talent.csv'}, row 3: cannot be read as CSV (field larger than field "
+        "limit (131072)); a cell over 131,072 characters is not a figure's text: look for a "
+        "missing closing quote"
+    )
+
+
+# The cache: an edit is always seen, and only the current version is kept.
+
+
+def same_size_edit(folder: Path) -> None:
+    """365.5 -> 365.6 in GDP's row (value, printed, citation), keeping size and times."""
+    path = folder / "economy.csv"
+    before = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("365.5", "365.6"), encoding="utf-8")
+    assert path.stat().st_size == before.st_size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_cache_sees_an_edit_that_keeps_size_and_mtime(data_copy: Path) -> None:
+    assert huaiyin.figure("hy2023h1.gdp").value == 365.5
+    same_size_edit(data_copy)
+    assert huaiyin.figure("hy2023h1.gdp").value == 365.6
+    assert huaiyin.load_table("economy").set_index("id").loc["hy2023h1.gdp", "value"] == 365.6
+
+
+def test_cache_sees_a_retargeted_link(data_copy: Path) -> None:
+    original = data_copy / "economy.csv"
+    (data_copy / "economy-a.csv").write_bytes(original.read_bytes())
+    (data_copy / "economy-b.csv").write_bytes(original.read_bytes().replace(b"365.5", b"365.6"))
+    stamp = original.stat().st_mtime_ns
+    for name in ("economy-a.csv", "economy-b.csv"):
+        os.utime(data_copy / name, ns=(stamp, stamp))
+    original.unlink()
+    original.symlink_to("economy-a.csv")
+    assert huaiyin.figure("hy2023h1.gdp").value == 365.5
+    original.unlink()
+    original.symlink_to("economy-b.csv")
+    assert huaiyin.figure("hy2023h1.gdp").value == 365.6
+
+
+def test_cache_keeps_only_the_current_version(data_copy: Path) -> None:
+    huaiyin.load_table("economy")
+    old = weakref.ref(tables._CACHE[data_copy].tables["economy"])
+    same_size_edit(data_copy)
+    huaiyin.load_table("economy")
+    gc.collect()
+    assert old() is None, "the table loaded before the edit is still held"
+    assert list(tables._CACHE).count(data_copy) == 1
