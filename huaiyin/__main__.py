@@ -89,8 +89,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.update}: {'updated' if changed else 'already up to date'}")
         else:
             print(dictionary.render(), end="")
-    except (DataError, KeyError, FileNotFoundError) as err:
+    except (DataError, KeyError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        # Missing or unreadable files and folders: the message names the path.
+        print(f"error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
         return 1
     return 0
 

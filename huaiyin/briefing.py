@@ -246,6 +246,9 @@ def _execute(path: Path, notebook: Any) -> Any:
         kernel_name="python3",
         timeout=600,
         resources={"metadata": {"path": str(path.parent)}},
+        # The kernel's own log (a warning about its local TCP transport) is not the reader's
+        # business; cell output, stderr included, still comes through and is checked.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     with client.setup_kernel():
         for index, cell in enumerate(notebook.cells):
@@ -254,6 +257,9 @@ def _execute(path: Path, notebook: Any) -> Any:
             try:
                 client.execute_cell(cell, index)
             except CellExecutionError as err:
+                # nbclient also raises, without a name, for an error shown while displaying.
+                if err.ename in {None, "NoneType"} and _output_problem(cell):
+                    raise BriefingError(f"{where} {_output_problem(cell)}") from None
                 raise BriefingError(f"{where} failed: {err.ename}: {err.evalue}") from None
             problem = _output_problem(cell)
             if problem:

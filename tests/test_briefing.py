@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -192,3 +196,235 @@ def test_pdf_export_fetches_nothing_from_the_network(
         briefing._write_pdf(document, tmp_path / "offline.pdf", "offline")
     assert attempts == []
     assert not (tmp_path / "offline.pdf").exists()
+
+
+# Hardening: bad notebooks, clashing or unwritable outputs, display-time errors, killed builds.
+
+
+def notebook_file(folder: Path, name: str, *code: str, title: str = "# Tiny（小）") -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell(title)]
+    notebook.cells += [nbformat.v4.new_code_cell(c) for c in code]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    nbformat.write(notebook, path)
+    return path
+
+
+def build_error(out: Path, notebooks: list[Path], **options: object) -> tuple[str, list[str]]:
+    messages: list[str] = []
+    with pytest.raises(briefing.BriefingError) as info:
+        briefing.build(out, notebooks, progress=messages.append, **options)  # type: ignore[arg-type]
+    return str(info.value), messages
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        (
+            "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.set_title(r'$\\示范$')",
+            "shows an error: ValueError: ",
+        ),
+        (
+            "class Broken:\n    def _repr_html_(self):\n        raise RuntimeError('no display')\n"
+            "Broken()",
+            "shows an error: RuntimeError: no display",
+        ),
+        ("import sys\nprint('careful', file=sys.stderr)", "wrote to stderr: careful"),
+    ],
+    ids=["chart-mathtext", "repr-raises", "stderr"],
+)
+def test_display_time_errors_fail_the_build(tmp_path: Path, code: str, problem: str) -> None:
+    notebook = notebook_file(tmp_path, "98-display.ipynb", "x = 1", code)
+    message, _ = build_error(tmp_path / "out", [notebook])
+    first_line = code.splitlines()[0]
+    assert message.startswith(f"{notebook}: cell 2 (id "), message
+    assert f", starting {first_line!r}) {problem}" in message, message
+    assert not list((tmp_path / "out").glob("*.pdf"))
+
+
+@pytest.mark.bad_input
+def test_command_fails_on_a_display_time_error(tmp_path: Path) -> None:
+    notebook = notebook_file(
+        tmp_path,
+        "98-display.ipynb",
+        "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.set_title(r'$\\示范$')",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "huaiyin", "brief", "--out", str(tmp_path / "out"), str(notebook)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {notebook}: cell 1 (id ")
+    assert "shows an error: ValueError" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def make_out_file(tmp: Path) -> Path:
+    (tmp / "out").write_text("not a folder")
+    return tmp / "out"
+
+
+def make_read_only(tmp: Path) -> Path:
+    (tmp / "out").mkdir()
+    (tmp / "out").chmod(0o555)
+    return tmp / "out"
+
+
+def make_pdf_dir(tmp: Path) -> Path:
+    (tmp / "out" / "97-tiny.pdf").mkdir(parents=True)
+    return tmp / "out"
+
+
+OUTPUT_CASES = [
+    (
+        "out-is-a-file",
+        make_out_file,
+        ["a/97-tiny.ipynb"],
+        "--out {out} is a file, not a folder; name a folder for the PDFs",
+    ),
+    (
+        "out-read-only",
+        make_read_only,
+        ["a/97-tiny.ipynb"],
+        "cannot write to --out {out}: {out} is read-only (mode 555)",
+    ),
+    (
+        "pdf-is-a-folder",
+        make_pdf_dir,
+        ["a/97-tiny.ipynb"],
+        "{out}/97-tiny.pdf exists and is not a file; move it away so the PDF can be written",
+    ),
+    (
+        "same-name",
+        lambda t: t / "out",
+        ["a/97-tiny.ipynb", "b/97-tiny.ipynb"],
+        "{tmp}/a/97-tiny.ipynb and {tmp}/b/97-tiny.ipynb would both be written to "
+        "{out}/97-tiny.pdf; rename one of them",
+    ),
+    (
+        "listed-twice",
+        lambda t: t / "out",
+        ["a/97-tiny.ipynb", "a/97-tiny.ipynb"],
+        "{tmp}/a/97-tiny.ipynb is listed twice",
+    ),
+    (
+        "combined-name",
+        lambda t: t / "out",
+        ["a/huaiyin-briefing.ipynb"],
+        "{tmp}/a/huaiyin-briefing.ipynb would be written to {out}/huaiyin-briefing.pdf, the "
+        "combined briefing's name; rename the notebook or pass --no-combined",
+    ),
+]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("make_out", "names", "message"),
+    [c[1:] for c in OUTPUT_CASES],
+    ids=[c[0] for c in OUTPUT_CASES],
+)
+def test_unusable_output_is_refused_before_anything_runs(
+    tmp_path: Path, make_out: Callable[[Path], Path], names: list[str], message: str
+) -> None:
+    # The notebook would fail if it ran: refusing first means it never does.
+    for name in names:
+        notebook_file(tmp_path / Path(name).parent, Path(name).name, "raise SystemExit('ran')")
+    out = make_out(tmp_path)
+    before = sorted(out.rglob("*")) if out.is_dir() else None
+    text, progress = build_error(out, [tmp_path / n for n in names])
+    assert text == message.format(out=out, tmp=tmp_path)
+    assert progress == []
+    assert (sorted(out.rglob("*")) if out.is_dir() else None) == before
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not json {", "{path} is not a valid Jupyter notebook: "),
+        (b'{"cells": "none"}', "{path} is not a valid Jupyter notebook: "),
+        (
+            None,
+            "{path}: the first cell must be a Markdown cell whose first line is the title, as "
+            "in '# Economy（经济）'",
+        ),
+    ],
+    ids=["not-json", "not-a-notebook", "empty-first-cell"],
+)
+def test_bad_notebook_is_one_clear_line(
+    tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    good = notebook_file(tmp_path, "96-good.ipynb", "raise SystemExit('ran')")
+    if content is None:
+        path = notebook_file(tmp_path, "95-bad.ipynb", "x = 1", title="")
+    else:
+        path = tmp_path / "95-bad.ipynb"
+        path.write_bytes(content)
+    text, progress = build_error(tmp_path / "out", [good, path])
+    assert text.startswith(message.format(path=path)), text
+    assert "\n" not in text and progress == []
+
+
+def test_pdfs_are_replaced_together_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = notebook_file(tmp_path, "93-first.ipynb", "print('第一')")
+    second = notebook_file(tmp_path, "94-second.ipynb", "print('第二')")
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("93-first.pdf", "94-second.pdf", briefing.COMBINED):
+        (out / name).write_bytes(b"%PDF- old")
+    render = briefing._render_pdf
+
+    def fail_on_the_combined(document: str, target: Path, title: str) -> tuple[Path, int]:
+        if target.name == briefing.COMBINED:
+            raise OSError(28, "No space left on device")
+        return render(document, target, title)
+
+    monkeypatch.setattr(briefing, "_render_pdf", fail_on_the_combined)
+    text, _ = build_error(out, [first, second])
+    assert text == f"cannot write the briefings to {out}: [Errno 28] No space left on device"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "93-first.pdf",
+        "94-second.pdf",
+        briefing.COMBINED,
+    ]
+    assert {(out / n).read_bytes() for n in os.listdir(out)} == {b"%PDF- old"}
+
+
+KILLED_BUILD = """
+import os, signal, sys
+from pathlib import Path
+import weasyprint
+from huaiyin import briefing
+
+def die(self, target, *args, **kwargs):
+    Path(target).write_bytes(b"")  # what a kill -9 mid-write leaves
+    os.kill(os.getpid(), signal.SIGKILL)
+
+weasyprint.Document.write_pdf = die
+briefing.build(Path(sys.argv[1]), [Path(sys.argv[2])], combined=False, progress=lambda _: None)
+"""
+
+
+def test_temporaries_of_a_killed_build_are_removed_by_the_next(tmp_path: Path) -> None:
+    notebook = notebook_file(tmp_path, "92-killed.ipynb", "print('ok')")
+    out = tmp_path / "out"
+    fonts_before = set(Path(tempfile.gettempdir()).glob("huaiyin-fonts-*"))
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_BUILD, str(out), str(notebook)], cwd=ROOT, check=False
+    )
+    assert killed.returncode == -signal.SIGKILL
+    (stale_pdf,) = out.glob(".92-killed.pdf.*.tmp")
+    (stale_fonts,) = set(Path(tempfile.gettempdir()).glob("huaiyin-fonts-*")) - fonts_before
+    # A temporary of a build still running (this process) is left alone.
+    running = out / f".92-killed.pdf.{os.getpid()}-live.tmp"
+    running.write_bytes(b"")
+    briefing.build(out, [notebook], combined=False, progress=lambda _: None)
+    assert not stale_pdf.exists() and not stale_fonts.exists()
+    assert running.exists()
+    assert sorted(p.name for p in out.iterdir()) == [running.name, "92-killed.pdf"]

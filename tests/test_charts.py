@@ -10,6 +10,7 @@ from pathlib import Path
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib import font_manager
 from matplotlib.image import imread
@@ -138,3 +139,22 @@ def test_source_caption_names_the_reporter_and_period() -> None:
     assert texts == ["Source: report by 王贝艺 (2023H1), huaiyin data package"]
     with pytest.raises(KeyError, match="no source 'nope'; valid: hy2023h1"):
         charts.add_source_caption(ax, source_id="nope")
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("text", [r"$\示范$村", "$5 and $6", "price $x$ 元"])
+def test_data_text_is_drawn_literally(text: str, tmp_path: Path) -> None:
+    """A "$" in data is a dollar sign: mathtext would drop it, or fail when the chart is shown."""
+    charts.set_theme()
+    fig = charts.bar_chart(
+        pd.Series([1.0, 2.0], index=[text, "普通"]),
+        title=f"标题 {text}",
+        axis_label=text,
+    )
+    fig.savefig(tmp_path / "chart.svg")  # what display does; raises if text is parsed as math
+    plt.close(fig)
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if "$" in t.get_text()]
+    assert len(texts) >= 3  # tick label, title and axis label keep their "$"
+    assert all(not t.get_parse_math() for t in texts)
+    # The theme makes the user's own charts literal too.
+    assert matplotlib.rcParams["text.parse_math"] is False

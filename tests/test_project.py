@@ -39,6 +39,31 @@ def test_readme_data_dictionary_is_generated_and_current() -> None:
     )
 
 
+def test_dictionary_tables_keep_their_columns_in_markdown() -> None:
+    """A ``|`` in a cell (even inside a code span) is escaped, so no row gains a column."""
+    rows = [line for line in dictionary.render().splitlines() if line.startswith("|")]
+    assert any("H[12]\\|YTD" in row for row in rows)
+    for row in rows:
+        assert len(re.findall(r"(?<!\\)\|", row)) == 6, row
+
+
+@pytest.mark.bad_input
+def test_dictionary_update_without_markers_says_what_to_add(tmp_path, capsys) -> None:
+    from huaiyin.__main__ import main
+
+    document = tmp_path / "NOTES.md"
+    document.write_text("# Notes\n", encoding="utf-8")
+    assert main(["dictionary", "--update", str(document)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"error: {document}: has no data-dictionary markers; add these two lines where the "
+        f"dictionary should go, then run the command again:\n{dictionary.START}\n"
+        f"{dictionary.END}\n"
+    )
+    assert document.read_text(encoding="utf-8") == "# Notes\n"
+
+
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "huaiyin", *args], capture_output=True, text=True, cwd=ROOT.parent

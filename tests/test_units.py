@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import huaiyin
@@ -48,3 +49,32 @@ def test_unknown_unit_lists_the_valid_ones() -> None:
         r"base units: yuan, percent, rank, item, .*\. A new unit needs a row",
     ):
         unit("万元")
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        (
+            "365.5",
+            TypeError,
+            "a value to convert must be a number, not str '365.5'; write float('365.5') if you "
+            "mean that number",
+        ),
+        (None, TypeError, "a value to convert must be a number, not NoneType None"),
+        (True, TypeError, "a value to convert must be a number, not bool True"),
+        (float("nan"), UnitError, "cannot convert nan: only finite numbers convert"),
+        (float("inf"), UnitError, "cannot convert inf: only finite numbers convert"),
+        (1e305, UnitError, "converting 1e+305 gives 1.000e+313, beyond what a float can hold"),
+    ],
+    ids=["text", "none", "bool", "nan", "inf", "overflow"],
+)
+def test_convert_takes_finite_numbers_only(value: object, error: type, message: str) -> None:
+    with pytest.raises(error) as info:
+        convert(value, "亿元", "yuan")  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+def test_convert_accepts_numpy_numbers() -> None:
+    assert convert(np.float64(50.91), "万人次", "visit") == 509100.0
+    assert convert(np.int64(3), "万家", "家") == 30000.0
