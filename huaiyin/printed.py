@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["HEDGES", "chinese_number", "chinese_numeral", "parse_printed"]
+__all__ = ["HEDGES", "chinese_number", "chinese_numeral", "parse_printed", "reprint"]
 
 _DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7}
 _DIGITS |= {"八": 8, "九": 9}
@@ -84,3 +84,19 @@ def parse_printed(printed: str) -> tuple[float, str, str]:
     number = match["number"]
     value = float(number) if number[0].isdigit() else float(chinese_number(number))
     return value, match["unit"], HEDGES[match["before"] or match["after"]]
+
+
+def reprint(printed: str, value: str) -> str:
+    """``printed`` with its number replaced by ``value``, hedge and unit kept.
+
+    A rank stays a Chinese ordinal; any other number is written in Arabic digits.
+
+    >>> reprint("近40个", "41"), reprint("突破千万人次", "1001"), reprint("第三", "4")
+    ('近41个', '突破1001万人次', '第四')
+    """
+    if _RANK.fullmatch(printed):
+        return f"第{chinese_numeral(int(value))}"
+    match = _PRINTED.fullmatch(printed)
+    if not match:
+        raise ValueError(f"cannot read a figure from {printed!r}")
+    return printed[: match.start("number")] + value + printed[match.end("number") :]

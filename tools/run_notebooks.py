@@ -7,8 +7,10 @@
 
 ``execute`` is deterministic: running it twice gives byte-identical files (fixed hash seed,
 no timing metadata, no PNG "Software" stamp, fixed notebook metadata). ``mutate`` copies the
-data, bumps one figure's last printed digit, runs nbval on every notebook whose outputs show
-that figure, and reports how many mutants nbval kills; it exits 1 unless it kills them all.
+data, bumps one figure's last printed digit (in ``value``, and in ``printed`` and ``citation``
+so that the row stays valid: a mutant the loader refuses would fail every notebook and prove
+nothing), runs nbval on every notebook whose outputs show that figure, and reports how many
+mutants nbval kills; it exits 1 unless it kills them all.
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from huaiyin import tables
 from huaiyin.datapackage import read_datapackage
+from huaiyin.errors import DataError
+from huaiyin.printed import reprint
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -151,11 +156,22 @@ def mutate(table: str, figure_id: str, value: str, shown: dict[Path, str]) -> Mu
         path = data / f"{table}.csv"
         with path.open(encoding="utf-8", newline="") as fh:
             rows = list(csv.reader(fh))
-        column = rows[0].index("value")
+        header = rows[0]
         (row,) = [r for r in rows if r[0] == figure_id]
-        row[column] = after
+        printed = row[header.index("printed")]
+        changed = reprint(printed, after)
+        row[header.index("value")] = after
+        row[header.index("printed")] = changed
+        citation = header.index("citation")
+        row[citation] = row[citation].replace(printed, changed)
         with path.open("w", encoding="utf-8", newline="") as fh:
             csv.writer(fh, lineterminator="\n").writerows(rows)
+        try:
+            tables._all_figures(read_datapackage(data))  # validates every table
+        except DataError as err:
+            raise SystemExit(
+                f"mutant of {figure_id} is not valid data, so proves nothing: {err}"
+            ) from None
         failed = []
         if notebooks:
             result = subprocess.run(
