@@ -289,6 +289,15 @@ def _unit_table(resource: Resource, package: DataPackage) -> pd.DataFrame:
     )
 
 
+# The csv module's default field limit: no figure's text comes near it, so a longer cell is
+# almost always a missing closing quote that swallowed the rest of the file.
+MAX_CELL = 131_072
+_TOO_LONG = (
+    f"a cell holds more than {MAX_CELL:,} characters, too long for a table's text: "
+    "look for a missing closing quote"
+)
+
+
 def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     """The header and rows of a UTF-8 CSV file (an Excel BOM allowed), or a DataError."""
     if not path.is_file():
@@ -315,13 +324,13 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     try:
         for record in reader:
             records.append(record)
-    except csv.Error as err:
-        raise DataError(
-            path,
-            f"cannot be read as CSV ({err}); a cell over {csv.field_size_limit():,} "
-            "characters is not a figure's text: look for a missing closing quote",
-            row=len(records) + 1,
-        ) from None
+    except csv.Error:
+        # The csv module's own limit (process-wide, and raised by some libraries) or ours
+        # below: the same message either way.
+        raise DataError(path, _TOO_LONG, row=len(records) + 1) from None
+    for number, record in enumerate(records, start=1):
+        if any(len(cell) > MAX_CELL for cell in record):
+            raise DataError(path, _TOO_LONG, row=number)
     return records[0], records[1:]
 
 
