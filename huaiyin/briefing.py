@@ -7,6 +7,7 @@ fetcher that refuses anything but local files and data URIs.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import os
 import re
@@ -83,13 +84,8 @@ def build(
     read = [_read_notebook(path) for path in paths]
     _prepare_folder(out)
     _remove_stale_temporaries(out)
-    sections = []
-    for number, (path, notebook) in enumerate(zip(paths, read, strict=True), start=1):
-        started = time.perf_counter()
-        sections.append(_section(path, notebook))
-        progress(
-            f"[{number}/{len(paths)}] executed {path.name} ({time.perf_counter() - started:.1f} s)"
-        )
+    executed = asyncio.run(_execute_all(paths, read, progress))
+    sections = [_section(path, notebook) for path, notebook in zip(paths, executed, strict=True)]
     documents = {
         target: (s.title, _body([s])) for target, s in zip(targets, sections, strict=False)
     }
@@ -223,8 +219,34 @@ def _running(pid: str | None) -> bool:
     return True
 
 
+async def _execute_all(
+    paths: list[Path], notebooks: list[Any], progress: Callable[[str], None]
+) -> list[Any]:
+    """Execute the notebooks, one kernel per core at a time; the first failure stops all."""
+    slots = asyncio.Semaphore(max(1, min(len(paths), os.cpu_count() or 1)))
+
+    async def run(number: int, path: Path, notebook: Any) -> Any:
+        async with slots:
+            started = time.perf_counter()
+            done = await _execute(path, notebook)
+            took = time.perf_counter() - started
+            progress(f"[{number}/{len(paths)}] executed {path.name} ({took:.1f} s)")
+            return done
+
+    tasks = [
+        asyncio.create_task(run(number, path, notebook))
+        for number, (path, notebook) in enumerate(zip(paths, notebooks, strict=True), start=1)
+    ]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        # On a failure, stop the other kernels before reporting it.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def _section(path: Path, notebook: Any) -> Section:
-    notebook = _execute(path, notebook)
     title = notebook.cells[0].source.strip().splitlines()[0].removeprefix("# ").strip()
     exporter = HTMLExporter(
         template_name="basic",
@@ -239,7 +261,7 @@ def _section(path: Path, notebook: Any) -> Section:
     return Section(notebook=path, title=title, body=body)
 
 
-def _execute(path: Path, notebook: Any) -> Any:
+async def _execute(path: Path, notebook: Any) -> Any:
     """Run every cell in a fresh kernel; a cell that fails or writes an error raises."""
     client = NotebookClient(
         notebook,
@@ -250,12 +272,12 @@ def _execute(path: Path, notebook: Any) -> Any:
         # business; cell output, stderr included, still comes through and is checked.
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
-    with client.setup_kernel():
+    async with client.async_setup_kernel():
         for index, cell in enumerate(notebook.cells):
             first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
             where = f"{path}: cell {index} (id {cell.get('id', '?')}, starting {first_line!r})"
             try:
-                client.execute_cell(cell, index)
+                await client.async_execute_cell(cell, index)
             except CellExecutionError as err:
                 # nbclient also raises, without a name, for an error shown while displaying.
                 if err.ename in {None, "NoneType"} and _output_problem(cell):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -74,3 +77,35 @@ def source_texts(sources: pd.DataFrame) -> dict[str, str]:
         )
         texts[source.id] = ReportText(data.decode("utf-8"))
     return texts
+
+
+GUARD = ROOT / "tests" / "netguard"
+
+
+def guarded(args: list[str], log: Path) -> subprocess.CompletedProcess[str]:
+    """Run a command with the network guard in every Python process it starts."""
+    env = {**os.environ, "PYTHONPATH": str(GUARD), "HUAIYIN_NETGUARD_LOG": str(log)}
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+@dataclass(frozen=True)
+class Build:
+    """The suite's one real build of every briefing, run under the network guard."""
+
+    out: Path
+    result: subprocess.CompletedProcess[str]
+    network_log: str
+
+    @property
+    def messages(self) -> list[str]:
+        return self.result.stdout.splitlines()
+
+
+@pytest.fixture(scope="session")
+def briefing_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """``python -m huaiyin brief`` on every notebook, once: shared by the briefing tests and
+    the offline test, so the notebooks are not executed for each."""
+    folder = tmp_path_factory.mktemp("briefings")
+    log = folder / "net.log"
+    result = guarded([sys.executable, "-m", "huaiyin", "brief", "--out", str(folder / "pdf")], log)
+    return Build(folder / "pdf", result, log.read_text(encoding="utf-8") if log.exists() else "")

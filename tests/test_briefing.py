@@ -16,7 +16,7 @@ import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader
 
-from conftest import ROOT
+from conftest import ROOT, Build
 from huaiyin import briefing
 
 NOTEBOOKS = briefing.default_notebooks()
@@ -34,11 +34,10 @@ CODE_MARKERS = [
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
-    out = tmp_path_factory.mktemp("briefings")
-    messages: list[str] = []
-    briefing.build(out, progress=messages.append)
-    return out, messages
+def built(briefing_build: Build) -> tuple[Path, list[str]]:
+    """The PDFs of the suite's one real build, and the progress it printed."""
+    assert briefing_build.result.returncode == 0, briefing_build.result.stderr
+    return briefing_build.out, briefing_build.messages
 
 
 def pdf_text(path: Path) -> str:

@@ -3,16 +3,12 @@ briefing export) and the PDF export all run under a guard that records any attem
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 
-from conftest import ROOT
-
-GUARD = ROOT / "tests" / "netguard"
+from conftest import Build, guarded
 
 LOAD_AND_DERIVE = """
 import huaiyin
@@ -24,11 +20,6 @@ derive.implied_prior_level("hy2023h1.gdp", "hy2023h1.gdp_growth")
 derive.per_unit("hy2023h1.exhibition_visitors", "hy2023h1.exhibitions")
 print(len(figures))
 """
-
-
-def guarded(args: list[str], log: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(GUARD), "HUAIYIN_NETGUARD_LOG": str(log)}
-    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
 
 
 def attempts(log: Path) -> str:
@@ -84,11 +75,8 @@ def test_loader_and_derived_figures_stay_offline(tmp_path: Path) -> None:
     assert attempts(log) == ""
 
 
-def test_notebooks_and_briefing_export_stay_offline(tmp_path: Path) -> None:
-    log = tmp_path / "net.log"
-    result = guarded(
-        [sys.executable, "-m", "huaiyin", "brief", "--out", str(tmp_path / "pdf")], log
-    )
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "pdf" / "huaiyin-briefing.pdf").is_file()
-    assert attempts(log) == ""
+def test_notebooks_and_briefing_export_stay_offline(briefing_build: Build) -> None:
+    """The suite's one real build (shared with the briefing tests) ran under the guard."""
+    assert briefing_build.result.returncode == 0, briefing_build.result.stderr
+    assert (briefing_build.out / "huaiyin-briefing.pdf").is_file()
+    assert briefing_build.network_log == ""
