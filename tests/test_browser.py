@@ -8,6 +8,7 @@ notebooks (JupyterLab saves what it runs), and is stopped by its process id.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -20,6 +21,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -147,67 +149,98 @@ def stored_image_count(notebook: Path) -> int:
     )
 
 
-def run_in_lab(lab: str, browser_path: str, name: str) -> dict[str, object]:
+async def run_in_lab(page: Any, lab: str, name: str) -> dict[str, object]:
     """Open a notebook in JupyterLab, run all its cells, and report what the page shows."""
-    from playwright.sync_api import sync_playwright
-
     base, token = lab.split("|")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_FLAGS)
+    # A workspace of its own, reset, so that no earlier notebook is restored beside it.
+    workspace = Path(name).stem.replace("-", "")
+    await page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?reset&token={token}")
+    await page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    # "Idle" shows before the kernel exists: wait for the kernel's name as well.
+    await page.wait_for_selector(".jp-Toolbar-kernelName:has-text('Python 3')", timeout=120_000)
+    await page.wait_for_function(
+        "() => document.querySelector('.jp-Notebook-ExecutionIndicator')"
+        "?.getAttribute('data-status') === 'idle'",
+        timeout=120_000,
+    )
+    await page.click("li.lm-MenuBar-item:has-text('Run')")
+    await page.click("li.lm-Menu-item:has-text('Run All Cells')")
+    code_cells = await page.locator(".jp-CodeCell").count()
+    # Done when every code cell shows an execution count and the kernel is idle.
+    await page.wait_for_function(
+        """n => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+            const done = prompts.filter(p => /\\[\\d+\\]/.test(p.textContent)).length;
+            const status = document.querySelector('.jp-Notebook-ExecutionIndicator')
+                ?.getAttribute('data-status');
+            return done === n && status === 'idle';
+        }""",
+        arg=code_cells,
+        timeout=240_000,
+    )
+    stderr = page.locator('[data-mime-type="application/vnd.jupyter.stderr"]')
+    return {
+        "stderr": await stderr.all_inner_texts(),
+        "tables": await page.locator(".jp-OutputArea-output table.dataframe").count(),
+        "image_widths": await page.eval_on_selector_all(
+            ".jp-OutputArea-output img[src^='data:image/png']",
+            "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)",
+        ),
+    }
+
+
+async def run_all_in_lab(lab: str, browser_path: str, names: list[str]) -> dict[str, object]:
+    """Every notebook in its own page of one browser, a few at a time, against one server."""
+    from playwright.async_api import async_playwright
+
+    slots = asyncio.Semaphore(2 * (os.cpu_count() or 1))
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=browser_path, args=CHROMIUM_FLAGS
+        )
+
+        async def one(name: str) -> dict[str, object]:
+            async with slots:
+                page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+                try:
+                    return await run_in_lab(page, lab, name)
+                finally:
+                    await page.close()
+
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            # A workspace of its own, reset, so that no earlier notebook is restored beside it.
-            workspace = Path(name).stem.replace("-", "")
-            page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?reset&token={token}")
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-            # "Idle" shows before the kernel exists: wait for the kernel's name as well.
-            page.wait_for_selector(".jp-Toolbar-kernelName:has-text('Python 3')", timeout=60_000)
-            page.wait_for_function(
-                "() => document.querySelector('.jp-Notebook-ExecutionIndicator')"
-                "?.getAttribute('data-status') === 'idle'",
-                timeout=60_000,
-            )
-            page.click("li.lm-MenuBar-item:has-text('Run')")
-            page.click("li.lm-Menu-item:has-text('Run All Cells')")
-            code_cells = page.locator(".jp-CodeCell").count()
-            # Done when every code cell shows an execution count and the kernel is idle.
-            page.wait_for_function(
-                """n => {
-                    const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
-                    const done = prompts.filter(p => /\\[\\d+\\]/.test(p.textContent)).length;
-                    const status = document.querySelector('.jp-Notebook-ExecutionIndicator')
-                        ?.getAttribute('data-status');
-                    return done === n && status === 'idle';
-                }""",
-                arg=code_cells,
-                timeout=180_000,
-            )
-            stderr = page.locator('[data-mime-type="application/vnd.jupyter.stderr"]')
-            return {
-                "stderr": stderr.all_inner_texts(),
-                "tables": page.locator(".jp-OutputArea-output table.dataframe").count(),
-                "image_widths": page.eval_on_selector_all(
-                    ".jp-OutputArea-output img[src^='data:image/png']",
-                    "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)",
-                ),
-            }
+            results = await asyncio.gather(*(one(n) for n in names), return_exceptions=True)
         finally:
-            browser.close()
+            await browser.close()
+    return dict(zip(names, results, strict=True))
+
+
+@pytest.fixture(scope="module")
+def shown(lab: str, browser_path: str) -> dict[str, object]:
+    """What each notebook, and the control, showed after Run All, run side by side."""
+    return asyncio.run(run_all_in_lab(lab, browser_path, [n.name for n in NOTEBOOKS] + [CONTROL]))
+
+
+def result_of(shown: dict[str, object], name: str) -> dict[str, object]:
+    result = shown[name]
+    if isinstance(result, BaseException):
+        raise result
+    assert isinstance(result, dict)
+    return result
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.name for n in NOTEBOOKS])
-def test_notebook_runs_in_jupyterlab(lab: str, browser_path: str, notebook: Path) -> None:
-    shown = run_in_lab(lab, browser_path, notebook.name)
-    assert shown["stderr"] == [], shown["stderr"]
-    assert shown["tables"] >= 1
-    widths = shown["image_widths"]
+def test_notebook_runs_in_jupyterlab(shown: dict[str, object], notebook: Path) -> None:
+    page = result_of(shown, notebook.name)
+    assert page["stderr"] == [], page["stderr"]
+    assert page["tables"] >= 1  # type: ignore[operator]
+    widths = page["image_widths"]
     assert isinstance(widths, list) and len(widths) == stored_image_count(notebook), widths
     assert all(w > 100 for w in widths), widths
 
 
-def test_the_browser_checks_can_fail(lab: str, browser_path: str) -> None:
+def test_the_browser_checks_can_fail(shown: dict[str, object]) -> None:
     """A control notebook that warns and raises: the same checks must see both."""
-    shown = run_in_lab(lab, browser_path, CONTROL)
-    texts = "\n".join(shown["stderr"])  # type: ignore[arg-type]
+    page = result_of(shown, CONTROL)
+    texts = "\n".join(page["stderr"])  # type: ignore[arg-type]
     assert "a warning on stderr" in texts and "ValueError" in texts
-    assert shown["tables"] == 0 and shown["image_widths"] == []
+    assert page["tables"] == 0 and page["image_widths"] == []
