@@ -90,7 +90,9 @@ LOCK_COMMAND = [
 ]
 TASKS = {
     "build": ["-m", "huaiyin", "brief", "--out", "out/briefings"],
-    "test": ["-m", "pytest"],
+    # One worker per core, each taking whole files: a notebook's cells run in order in one
+    # kernel, and the heavy files (the briefing build, the browser, nbval) overlap.
+    "test": ["-m", "pytest", "-n", "auto", "--dist", "loadfile"],
     "notebooks": ["tools/run_notebooks.py", "execute"],
     "mutation": ["tools/run_notebooks.py", "mutate", "--all"],
     "bench": ["tools/bench.py"],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -104,8 +106,22 @@ class Build:
 @pytest.fixture(scope="session")
 def briefing_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
     """``python -m huaiyin brief`` on every notebook, once: shared by the briefing tests and
-    the offline test, so the notebooks are not executed for each."""
-    folder = tmp_path_factory.mktemp("briefings")
-    log = folder / "net.log"
-    result = guarded([sys.executable, "-m", "huaiyin", "brief", "--out", str(folder / "pdf")], log)
-    return Build(folder / "pdf", result, log.read_text(encoding="utf-8") if log.exists() else "")
+    the offline test, so the notebooks are not executed for each. Under pytest-xdist the
+    first worker to ask builds, under a lock, and the others reuse its result."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "briefing-build"
+    record = folder / "result.json"
+    with (shared / "briefing-build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            folder.mkdir(exist_ok=True)
+            log = folder / "net.log"
+            args = [sys.executable, "-m", "huaiyin", "brief", "--out", str(folder / "pdf")]
+            result = guarded(args, log)
+            network = log.read_text(encoding="utf-8") if log.exists() else ""
+            done = [result.args, result.returncode, result.stdout, result.stderr, network]
+            record.write_text(json.dumps(done), encoding="utf-8")
+    args, code, stdout, stderr, network = json.loads(record.read_text(encoding="utf-8"))
+    result = subprocess.CompletedProcess(args, code, stdout, stderr)
+    return Build(folder / "pdf", result, network)
