@@ -8,7 +8,6 @@ table that uses the figure schema, so new data gets the same checks as the repor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +15,7 @@ import pandas as pd
 
 from huaiyin.printed import parse_printed
 
-__all__ = ["KIND_QUANTITIES", "row_problems"]
+__all__ = ["KIND_QUANTITIES", "first_problem"]
 
 # The quantity (units.csv) each kind of figure is measured in.
 KIND_QUANTITIES = {
@@ -28,15 +27,41 @@ KIND_QUANTITIES = {
 }
 
 
-def row_problems(figures: pd.DataFrame, units: pd.DataFrame) -> Iterator[tuple[int, str, str]]:
-    """Yield ``(position, column, message)`` for each row that breaks a rule, in row order."""
+def first_problem(figures: pd.DataFrame, units: pd.DataFrame) -> tuple[int, str, str] | None:
+    """``(position, column, message)`` for the first row that breaks a rule, or None.
+
+    Rows repeat the same units, kinds and printed forms: each distinct combination is
+    checked once, and the rows are walked only to find the first one that fails.
+    """
     quantity = dict(zip(units["unit"].astype(str), units["quantity"].astype(str), strict=True))
     factor = dict(zip(units["unit"].astype(str), units["factor"].astype(float), strict=True))
-    columns = ["id", "source_id", "kind", "value", "unit", "qualifier", "printed", "citation"]
-    for position, row in enumerate(figures[columns].to_dict("records")):
-        problem = _problem({str(k): v for k, v in row.items()}, quantity, factor)
-        if problem is not None:
-            yield position, *problem
+    ids = figures["id"].astype(str).tolist()
+    sources = figures["source_id"].astype(str).tolist()
+    rest = ["kind", "value", "unit", "qualifier", "printed", "citation"]
+    combos = list(
+        zip(
+            *(figures[c].astype(float if c == "value" else str).tolist() for c in rest), strict=True
+        )
+    )
+    # Each distinct combination once; the id rule, the only one tied to the row, row by row.
+    failing = {
+        combo
+        for combo in set(combos)
+        if _problem(
+            {"id": "s.x", "source_id": "s", **dict(zip(rest, combo, strict=True))}, quantity, factor
+        )
+        is not None
+    }
+    prefixed = [i.startswith(f"{s}.") for i, s in zip(ids, sources, strict=True)]
+    if not failing and all(prefixed):
+        return None
+    for position, (figure_id, source, combo) in enumerate(zip(ids, sources, combos, strict=True)):
+        if combo in failing or not prefixed[position]:
+            row = {"id": figure_id, "source_id": source, **dict(zip(rest, combo, strict=True))}
+            problem = _problem(row, quantity, factor)
+            if problem is not None:
+                return position, *problem
+    return None
 
 
 def _problem(

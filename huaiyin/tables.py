@@ -12,36 +12,22 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import math
 import re
 import time
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from huaiyin.columns import HIDDEN, all_valid, cell_problem, first_row, shorten, typed
 from huaiyin.datapackage import DataPackage, Resource, read_datapackage
 from huaiyin.errors import DataError
-from huaiyin.figure_rules import row_problems
+from huaiyin.figure_rules import first_problem
 
 __all__ = ["DataError", "Figure", "figure", "list_tables", "load_figures", "load_table"]
-
-# Numbers are ASCII digits with an optional sign and decimal point: never another script's
-# digits, which Python's float() would quietly accept.
-_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-_GROUPED_NUMBER = re.compile(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# A float holds 15 significant decimal digits exactly; more would be rounded without a word.
-_MAX_DIGITS = 15
-# Characters that no text cell may hold: control characters (NUL, tab, line breaks, …) and
-# invisible format characters (zero-width spaces, direction marks, a stray byte-order mark).
-_HIDDEN = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
-    "\ufff9-\ufffb]"
-)
 
 
 def list_tables() -> list[str]:
@@ -191,7 +177,7 @@ def _stat(path: Path) -> tuple[int, ...]:
 
 
 def _digest(paths: list[Path]) -> str:
-    digest = hashlib.blake2b(digest_size=20)
+    digest = hashlib.sha256()  # hardware-accelerated on most machines: ~2 GB/s
     for path in paths:
         try:
             data = path.read_bytes()
@@ -260,20 +246,20 @@ def _combine_figures(package: DataPackage) -> pd.DataFrame:
 
 
 def _load(resource: Resource, package: DataPackage) -> pd.DataFrame:
-    header, rows = _read_rows(resource)
-    fields = resource.schema["fields"]
-    _check_header(resource, header)
-    position = {name: header.index(name) for name in resource.field_names}
-    columns: dict[str, Any] = {}
-    for spec in fields:
-        raw = [row[position[spec["name"]]] for row in rows]
-        columns[spec["name"]] = _typed_column(resource, spec, raw, package)
+    cells = _read_cells(resource)
+    _check_header(resource, cells.header)
+    position = {name: cells.header.index(name) for name in resource.field_names}
+    columns = {
+        spec["name"]: _typed_column(resource, spec, cells.columns[position[spec["name"]]], package)
+        for spec in resource.schema["fields"]
+    }
     frame = pd.DataFrame(columns)
     _check_primary_key(resource, frame)
     if resource.name in package.figure_tables():
-        units = _unit_table(resource, package)
-        for position_, column, message in row_problems(frame, units):
-            raise DataError(resource.path, message, position_ + 2, column)
+        problem = first_problem(frame, _unit_table(resource, package))
+        if problem is not None:
+            row, column, message = problem
+            raise DataError(resource.path, message, row + 2, column)
     return frame
 
 
@@ -296,17 +282,18 @@ _TOO_LONG = (
     f"a cell holds more than {MAX_CELL:,} characters, too long for a table's text: "
     "look for a missing closing quote"
 )
+# What sends a file to the csv module rather than pandas: characters the two parsers may
+# read differently (control characters, lone carriage returns, Unicode line separators).
+_QUOTED = re.compile(rb'"[^"]*"')
 
 
-def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    """The header and rows of a UTF-8 CSV file (an Excel BOM allowed), or a DataError."""
+def _read_text(path: Path) -> str:
+    """The file's text: UTF-8, with or without the byte-order mark Excel writes."""
     if not path.is_file():
-        state = "is not a regular file" if path.exists() else "file not found"
-        raise DataError(path, state)
+        raise DataError(path, "is not a regular file" if path.exists() else "file not found")
     data = path.read_bytes()
     try:
-        # utf-8-sig accepts the byte-order mark that Excel writes before UTF-8 text.
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         # Decoding a guessed legacy encoding could turn a wrong guess into wrong text,
         # so the loader refuses and says how to fix the file instead.
@@ -317,6 +304,14 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
             "system. Re-save it as 'CSV UTF-8', or convert it with "
             "iconv -f GB18030 -t UTF-8.",
         ) from None
+
+
+def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a UTF-8 CSV file (an Excel BOM allowed), or a DataError."""
+    return _rows(path, _read_text(path))
+
+
+def _rows(path: Path, text: str) -> tuple[list[str], list[list[str]]]:
     if not text.strip():
         return [], []
     records: list[list[str]] = []
@@ -334,7 +329,21 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     return records[0], records[1:]
 
 
-def _read_rows(resource: Resource) -> tuple[list[str], list[list[str]]]:
+@dataclass(frozen=True)
+class _Cells:
+    """A table's header and one array of cell texts per column, as read from its file."""
+
+    header: list[str]
+    columns: list[np.ndarray]
+
+
+def _read_cells(resource: Resource) -> _Cells:
+    """Read a table's cells, with pandas' C parser where it reads as the csv module would.
+
+    The C parser is several times faster. A file it might read differently (a control
+    character, a short row, a blank line) is read with the csv module instead, whose reading
+    the errors describe.
+    """
     path = resource.path
     if not path.is_file():
         raise DataError(
@@ -342,7 +351,10 @@ def _read_rows(resource: Resource) -> tuple[list[str], list[list[str]]]:
             f"{'is not a regular file' if path.exists() else 'file not found'}; "
             f"datapackage.json lists it as table {resource.name!r}",
         )
-    header, rows = read_rows(path)
+    fast = _parsed_by_pandas(path.read_bytes())
+    if fast is not None:
+        return fast
+    header, rows = _rows(path, _read_text(path))
     if not header:
         raise DataError(
             path, f"is empty; expected a header row with columns {', '.join(resource.field_names)}"
@@ -352,14 +364,48 @@ def _read_rows(resource: Resource) -> tuple[list[str], list[list[str]]]:
         if len(row) != width:
             raise DataError(
                 path,
-                f"has {len(row)} cells but the header has {width}: {_shorten(repr(row))}",
+                f"has {len(row)} cells but the header has {width}: {shorten(repr(row))}",
                 row=number,
             )
-    return header, rows
+    if not rows:
+        return _Cells(header, [np.array([], dtype=object) for _ in header])
+    return _Cells(header, [np.array(column, dtype=object) for column in zip(*rows, strict=True)])
 
 
-def _shorten(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+def _parsed_by_pandas(data: bytes) -> _Cells | None:
+    """The cells as pandas reads them, or None where the csv module must read the file."""
+    data = data.removeprefix(b"\xef\xbb\xbf")  # Excel's byte-order mark
+    if not data.strip() or b"\x00" in data:
+        return None
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(data),
+            header=None,
+            dtype=object,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            low_memory=False,
+            engine="c",
+        )
+    except (pd.errors.ParserError, ValueError):  # UnicodeDecodeError is a ValueError
+        return None
+    values = frame.to_numpy(dtype=object)
+    # pandas refuses a long row but pads a short one (or a blank line) with empty cells.
+    # Every row has its full width only if the commas outside quotes number width - 1 per row.
+    commas = _QUOTED.sub(b"", data).count(b",")
+    if not values.size or commas != len(values) * (values.shape[1] - 1):
+        return None
+    header = [str(cell) for cell in values[0]]
+    return _Cells(header, [values[1:, i] for i in range(values.shape[1])])
+
+
+def _listing(values: list[str], limit: int = 20) -> str:
+    """Values for a message, the first ``limit`` of them when there are many."""
+    shown = ", ".join(values[:limit])
+    return shown if len(values) <= limit else f"{shown}, … ({len(values):,} in all)"
 
 
 def _check_header(resource: Resource, header: list[str]) -> None:
@@ -375,7 +421,7 @@ def _check_header(resource: Resource, header: list[str]) -> None:
     if extra:
         raise DataError(
             resource.path,
-            f"column(s) {', '.join(_shorten(repr(e), 60) for e in extra)} not described "
+            f"column(s) {', '.join(shorten(repr(e), 60) for e in extra)} not described "
             "in datapackage.json; describe them there or remove them "
             f"(described: {', '.join(expected)})",
         )
@@ -388,169 +434,57 @@ def _check_header(resource: Resource, header: list[str]) -> None:
 
 
 def _typed_column(
-    resource: Resource, spec: dict[str, Any], raw: list[str], package: DataPackage
+    resource: Resource,
+    spec: dict[str, Any],
+    cells: np.ndarray,
+    package: DataPackage,
 ) -> Any:
     name, kind = spec["name"], spec.get("type", "string")
     constraints = spec.get("constraints", {})
     path = resource.path
-    values: list[Any] = []
-    for number, cell in enumerate(raw, start=2):
-        hidden = _HIDDEN.search(cell)
-        if hidden:
-            raise DataError(
-                path,
-                f"{_shorten(repr(cell), 80)} holds {_describe(hidden.group())} at character "
-                f"{hidden.start() + 1}; remove it (cells hold visible text on one line)",
-                number,
-                name,
-            )
-        if cell.strip() == "":
-            if constraints.get("required"):
-                raise DataError(path, "is blank, but this column is required", number, name)
-            values.append(None)
-            continue
-        value = _parse_cell(path, number, name, kind, cell)
-        if "enum" in constraints and value not in constraints["enum"]:
-            raise DataError(
-                path,
-                f"{_shorten(repr(cell), 80)} is not an allowed value; valid: "
-                f"{', '.join(map(str, constraints['enum']))}",
-                number,
-                name,
-            )
-        if "pattern" in constraints and not re.fullmatch(constraints["pattern"], cell):
-            raise DataError(
-                path,
-                f"{_shorten(repr(cell), 80)} does not match the pattern {constraints['pattern']!r}",
-                number,
-                name,
-            )
-        if "minimum" in constraints and value < constraints["minimum"]:
-            raise DataError(
-                path, f"{cell!r} is below the minimum {constraints['minimum']}", number, name
-            )
-        values.append(value)
+    distinct = pd.unique(cells)
+    too_long = [cell for cell in distinct if len(cell) > MAX_CELL]
+    if too_long:
+        raise DataError(path, _TOO_LONG, row=first_row(cells, set(too_long).__contains__) + 2)
+    # One search of all distinct values for a hidden character, rather than one per value.
+    clean = not HIDDEN.search(",".join(distinct))
+    problems = {}
+    if not (clean and all_valid(distinct, kind, constraints)):
+        check = partial(cell_problem, kind=kind, constraints=constraints, hidden=not clean)
+        problems = {cell: problem for cell in distinct if (problem := check(cell)) is not None}
+    if problems:
+        position = first_row(cells, problems.__contains__)
+        raise DataError(path, problems[cells[position]], position + 2, name)
+    series = pd.Series(cells, dtype=object)
+    blanks = {cell for cell in distinct if cell.strip() == ""}
+    blank = series.isin(blanks).to_numpy(dtype=bool) if blanks else np.zeros(len(cells), bool)
     foreign = _foreign_key(resource, name, package)
     if foreign is not None:
-        for number, value in enumerate(values, start=2):
-            if value is not None and value not in foreign.members:
-                raise DataError(
-                    path,
-                    f"{_shorten(repr(value), 80)} is not in {foreign.target.name} (column "
-                    f"{foreign.column!r} of {foreign.target.path.name}); valid: "
-                    f"{', '.join(foreign.values)}",
-                    number,
-                    name,
-                )
-    if constraints.get("unique"):
-        seen: dict[Any, int] = {}
-        for number, value in enumerate(values, start=2):
-            if value in seen:
-                raise DataError(
-                    path,
-                    f"duplicate value {value!r}, first used in row "
-                    f"{seen[value]}; values in this column must be unique",
-                    number,
-                    name,
-                )
-            seen[value] = number
-    if kind == "number":
-        # Plain floats when complete; the nullable Float64 keeps blanks of an optional
-        # column visible as <NA> rather than as NaN.
-        complete = all(v is not None for v in values)
-        return pd.array(values, dtype="float64" if complete else "Float64")
-    if kind == "date":
-        return pd.to_datetime(pd.Series(values, dtype="object"))
-    categories = constraints.get("enum") or (foreign.values if foreign is not None else None)
-    if categories is not None:
-        return pd.Categorical(values, categories=categories)
-    return pd.array(values, dtype="string")
-
-
-def _describe(char: str) -> str:
-    """A character by code point and name: ``U+FF13 (FULLWIDTH DIGIT THREE)``."""
-    name = unicodedata.name(char, "")
-    kind = "the control character" if unicodedata.category(char) == "Cc" else "the character"
-    return f"{kind} U+{ord(char):04X}" + (f" ({name})" if name else "")
-
-
-def _foreign_number_char(cell: str) -> str | None:
-    """The first character that looks like part of a number but is not ASCII."""
-    for char in cell:
-        if char.isascii():
-            continue
-        folded = unicodedata.normalize("NFKC", char)
-        if (
-            unicodedata.category(char) == "Nd"
-            or folded in set("0123456789.,+-")
-            or char in "\u2212\ufe63"
-        ):
-            return char
-    return None
-
-
-def _parse_cell(path: Path, row: int, column: str, kind: str, cell: str) -> Any:
-    if kind == "string":
-        return cell
-    if kind == "number":
-        return _parse_number(path, row, column, cell)
-    if kind == "date":
-        try:
-            if not _DATE.fullmatch(cell):
-                raise ValueError
-            return date.fromisoformat(cell)
-        except ValueError:
-            raise DataError(
-                path, f"{_shorten(repr(cell), 80)} is not a date; write YYYY-MM-DD", row, column
-            ) from None
-    raise DataError(
-        path,
-        f"datapackage.json gives type {kind!r}, which huaiyin cannot load; "
-        "use string, number or date",
-        row,
-        column,
-    )
-
-
-def _parse_number(path: Path, row: int, column: str, cell: str) -> float:
-    shown = _shorten(repr(cell), 40)
-    if _NUMBER.fullmatch(cell):
-        digits = cell.lstrip("-").replace(".", "").lstrip("0")
-        if len(digits.rstrip("0") if "." not in cell else digits) > _MAX_DIGITS:
+        outside = ~series.isin(foreign.members).to_numpy(dtype=bool) & ~blank
+        if outside.any():
+            position = int(outside.argmax())
             raise DataError(
                 path,
-                f"{shown} has more than {_MAX_DIGITS} significant digits, more than a "
-                "number here can hold without rounding",
-                row,
-                column,
+                f"{shorten(repr(cells[position]), 80)} is not in {foreign.target.name} (column "
+                f"{foreign.column!r} of {foreign.target.path.name}); valid: "
+                f"{_listing(foreign.values)}",
+                position + 2,
+                name,
             )
-        value = float(cell)
-        if not math.isfinite(value) or (value == 0 and digits):
-            raise DataError(path, f"{shown} is too large or too small for a number", row, column)
-        return value
-    if _GROUPED_NUMBER.fullmatch(cell):
-        raise DataError(
-            path,
-            f"{cell!r} has thousands separators; write it without them, "
-            f"e.g. {cell.replace(',', '')}",
-            row,
-            column,
-        )
-    foreign = _foreign_number_char(cell)
-    if foreign is not None:
-        raise DataError(
-            path,
-            f"{shown} is not a number: it holds {_describe(foreign)}; write numbers with "
-            "the ASCII digits 0-9, an optional '-' and '.', e.g. 365.5",
-            row,
-            column,
-        )
-    raise DataError(
-        path,
-        f"{shown} is not a number; write digits with an optional decimal point, e.g. 365.5",
-        row,
-        column,
-    )
+    if constraints.get("unique") and len(distinct) < len(cells):
+        repeated = series.duplicated().to_numpy(dtype=bool) & ~blank
+        if repeated.any():
+            position = int(repeated.argmax())
+            first = first_row(cells, cells[position].__eq__)
+            raise DataError(
+                path,
+                f"duplicate value {cells[position]!r}, first used in row {first + 2}; values "
+                "in this column must be unique",
+                position + 2,
+                name,
+            )
+    categories = constraints.get("enum") or (foreign.values if foreign is not None else None)
+    return typed(cells, distinct, blanks, kind, categories)
 
 
 @dataclass(frozen=True)

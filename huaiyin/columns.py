@@ -1,0 +1,184 @@
+"""Check and type one column of a table against its Table Schema field.
+
+A column is checked on its distinct values, each once: data files repeat the same units,
+kinds, periods and sources thousands of times, so this is what keeps validation close to the
+cost of reading the file. Only when a value is bad is the column walked row by row, to name
+the first row that holds it, with the message the cell rules give.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Problem", "all_valid", "cell_problem", "first_row", "shorten", "typed"]
+
+Problem = str | None
+
+# Numbers are ASCII digits with an optional sign and decimal point: never another script's
+# digits, which Python's float() would quietly accept.
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_GROUPED_NUMBER = re.compile(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A float holds 15 significant decimal digits exactly; more would be rounded without a word.
+_MAX_DIGITS = 15
+# Characters that no cell may hold: control characters (NUL, tab, line breaks, …) and
+# invisible format characters (zero-width spaces, direction marks, a stray byte-order mark).
+HIDDEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
+    "\ufff9-\ufffb]"
+)
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def cell_problem(cell: str, kind: str, constraints: dict[str, Any], hidden: bool = True) -> Problem:
+    """What is wrong with one cell under its field's type and constraints, or None.
+
+    ``hidden=False`` skips the search for hidden characters, for a file known to hold none.
+    """
+    found = HIDDEN.search(cell) if hidden else None
+    if found:
+        return (
+            f"{shorten(repr(cell), 80)} holds {_describe(found.group())} at character "
+            f"{found.start() + 1}; remove it (cells hold visible text on one line)"
+        )
+    if cell.strip() == "":
+        return "is blank, but this column is required" if constraints.get("required") else None
+    if kind == "number":
+        problem = _number_problem(cell)
+    elif kind == "date":
+        problem = _date_problem(cell)
+    else:
+        problem = None
+    if problem:
+        return problem
+    if "enum" in constraints and cell not in constraints["enum"]:
+        return (
+            f"{shorten(repr(cell), 80)} is not an allowed value; valid: "
+            f"{', '.join(map(str, constraints['enum']))}"
+        )
+    if "pattern" in constraints and not re.fullmatch(constraints["pattern"], cell):
+        return f"{shorten(repr(cell), 80)} does not match the pattern {constraints['pattern']!r}"
+    if "minimum" in constraints and float(cell) < constraints["minimum"]:
+        return f"{cell!r} is below the minimum {constraints['minimum']}"
+    return None
+
+
+def all_valid(distinct: np.ndarray, kind: str, constraints: dict[str, Any]) -> bool:
+    """A fast yes for a column of plain text values that meet their constraints.
+
+    For a file already known to hold no hidden character; a no says only that
+    :func:`cell_problem` must look at each value.
+    """
+    if kind != "string":
+        return False
+    values = distinct.tolist()
+    if constraints.get("required") and not all(map(str.strip, values)):
+        return False
+    values = [v for v in values if v.strip()] if not constraints.get("required") else values
+    if "enum" in constraints and not set(values) <= set(constraints["enum"]):
+        return False
+    if "pattern" in constraints:
+        matches = re.compile(constraints["pattern"]).fullmatch
+        return all(map(matches, values))
+    return True
+
+
+def first_row(cells: np.ndarray, bad: Callable[[Any], bool]) -> int:
+    """Position of the first cell for which ``bad`` is true (there must be one)."""
+    return next(i for i, cell in enumerate(cells) if bad(cell))
+
+
+def typed(
+    cells: np.ndarray,
+    distinct: np.ndarray,
+    blanks: set[str],
+    kind: str,
+    categories: list[str] | None,
+) -> Any:
+    """The column as loaded: floats, dates, categories or strings; blank cells missing.
+
+    ``cells`` must have passed :func:`cell_problem`; ``distinct`` are their distinct values,
+    ``blanks`` the blank ones.
+    """
+    if kind == "number":
+        if not blanks:
+            return cells.astype("float64")
+        # The nullable Float64 keeps blanks of an optional column visible as <NA>, not NaN.
+        numbers = {cell: None if cell in blanks else float(cell) for cell in distinct}
+        return pd.array([numbers[cell] for cell in cells], dtype="Float64")
+    if kind == "date":
+        dates = {cell: None if cell in blanks else date.fromisoformat(cell) for cell in distinct}
+        return pd.to_datetime(pd.Series([dates[cell] for cell in cells], dtype="object"))
+    texts: list[Any] = cells.tolist()
+    if blanks:
+        texts = [None if cell in blanks else cell for cell in texts]
+    if categories is not None:
+        return pd.Categorical(texts, categories=categories)
+    return pd.array(texts, dtype="string")
+
+
+def _describe(char: str) -> str:
+    """A character by code point and name: ``U+FF13 (FULLWIDTH DIGIT THREE)``."""
+    name = unicodedata.name(char, "")
+    kind = "the control character" if unicodedata.category(char) == "Cc" else "the character"
+    return f"{kind} U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
+def _foreign_number_char(cell: str) -> str | None:
+    """The first character that looks like part of a number but is not ASCII."""
+    for char in cell:
+        if char.isascii():
+            continue
+        folded = unicodedata.normalize("NFKC", char)
+        looks_numeric = folded in set("0123456789.,+-") or char in "\u2212\ufe63"
+        if unicodedata.category(char) == "Nd" or looks_numeric:
+            return char
+    return None
+
+
+def _number_problem(cell: str) -> Problem:
+    shown = shorten(repr(cell), 40)
+    if _NUMBER.fullmatch(cell):
+        digits = cell.lstrip("-").replace(".", "").lstrip("0")
+        if len(digits.rstrip("0") if "." not in cell else digits) > _MAX_DIGITS:
+            return (
+                f"{shown} has more than {_MAX_DIGITS} significant digits, more than a number "
+                "here can hold without rounding"
+            )
+        value = float(cell)
+        if not math.isfinite(value) or (value == 0 and digits):
+            return f"{shown} is too large or too small for a number"
+        return None
+    if _GROUPED_NUMBER.fullmatch(cell):
+        return (
+            f"{cell!r} has thousands separators; write it without them, "
+            f"e.g. {cell.replace(',', '')}"
+        )
+    foreign = _foreign_number_char(cell)
+    if foreign is not None:
+        return (
+            f"{shown} is not a number: it holds {_describe(foreign)}; write numbers with the "
+            "ASCII digits 0-9, an optional '-' and '.', e.g. 365.5"
+        )
+    return f"{shown} is not a number; write digits with an optional decimal point, e.g. 365.5"
+
+
+def _date_problem(cell: str) -> Problem:
+    try:
+        if _DATE.fullmatch(cell):
+            date.fromisoformat(cell)
+            return None
+    except ValueError:
+        pass
+    return f"{shorten(repr(cell), 80)} is not a date; write YYYY-MM-DD"
