@@ -495,3 +495,53 @@ def test_cache_keeps_only_the_current_version(data_copy: Path) -> None:
     gc.collect()
     assert old() is None, "the table loaded before the edit is still held"
     assert list(tables._CACHE).count(data_copy) == 1
+
+
+# Two readers: pandas' C parser for well-formed files, the csv module for the rest. They must
+# agree wherever both read a file, and every malformed file must reach the careful one.
+
+
+def load_everything() -> dict[str, pd.DataFrame]:
+    tables._CACHE.clear()
+    return {name: huaiyin.load_table(name) for name in huaiyin.list_tables()}
+
+
+def test_both_readers_load_the_same_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = load_everything()
+    monkeypatch.setattr(tables, "_parsed_by_pandas", lambda data: None)
+    careful = load_everything()
+    for name, frame in fast.items():
+        pd.testing.assert_frame_equal(frame, careful[name], check_exact=True)
+
+
+def test_quoting_reads_alike(data_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    edit_cell(data_copy, "talent", 3, "note", 'said "近40个", and, commas')
+    edit_cell(data_copy, "talent", 4, "note", "")
+    fast = load_everything()["talent"]
+    assert fast.loc[1, "note"] == 'said "近40个", and, commas' and pd.isna(fast.loc[2, "note"])
+    monkeypatch.setattr(tables, "_parsed_by_pandas", lambda data: None)
+    pd.testing.assert_frame_equal(fast, load_everything()["talent"], check_exact=True)
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\r"], ids=["windows", "old-mac"])
+def test_other_line_endings_load_alike(data_copy: Path, ending: str) -> None:
+    unix = load_everything()["talent"]
+    path = data_copy / "talent.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", ending.encode()))
+    pd.testing.assert_frame_equal(load_everything()["talent"], unix, check_exact=True)
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t.replace("\n", "\n\n", 1), "row 2: has 0 cells but the header has 15: []"),
+        (lambda t: t.replace(",unstated,", ",unstated,extra,", 1), "has 16 cells but the header"),
+        (lambda t: t.replace(",exact,unstated", ",exact", 1), "has 14 cells but the header has 15"),
+    ],
+    ids=["blank-line", "long-row", "short-row"],
+)
+def test_malformed_rows_are_named(data_copy: Path, change, message: str) -> None:
+    path = data_copy / "talent.csv"
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8", newline="")
+    assert message in error_of(lambda: huaiyin.load_table("talent"))
