@@ -8,21 +8,30 @@ fetcher that refuses anything but local files and data URIs.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import base64
+import contextlib
 import html
+import io
+import json
 import os
 import re
 import shutil
 import tempfile
 import time
+import unicodedata
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import nbformat
 import pandas as pd
+import PIL.Image
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
@@ -77,6 +86,9 @@ def build(
     Temporary files left by a build that was killed are removed by the next one.
     """
     paths = [Path(p) for p in (notebooks or default_notebooks())]
+    folders = [str(p) for p in paths if p.is_dir()]
+    if folders:
+        raise BriefingError(f"{', '.join(folders)}: a folder, not a notebook")
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise BriefingError(f"no such notebook: {', '.join(missing)}")
@@ -101,8 +113,7 @@ def build(
                 started = time.perf_counter()
                 temporary, pages = _render_pdf(_html(body, stylesheet), target, title)
                 written.append((target, temporary, pages, time.perf_counter() - started))
-        for target, temporary, _, _ in written:
-            os.replace(temporary, target)
+        _publish(out, [(target, temporary) for target, temporary, _, _ in written])
     except OSError as err:
         raise BriefingError(f"cannot write the briefings to {out}: {err}") from None
     finally:
@@ -111,6 +122,69 @@ def build(
     for target, _, pages, seconds in written:
         progress(f"wrote {target} ({pages} pages, {seconds:.1f} s)")
     return list(documents)
+
+
+# The names of the PDFs the last build wrote into a folder: the next build retires those it
+# does not rewrite, so that a folder never holds PDFs of two builds side by side. Files that
+# huaiyin did not write are never touched.
+MANIFEST = ".huaiyin-briefings.json"
+
+
+def _publish(out: Path, pdfs: list[tuple[Path, Path]]) -> None:
+    """Move the new PDFs into place as one set, retiring the last build's other PDFs.
+
+    Every replaced or retired PDF is first moved aside, and put back if any step fails, so
+    the folder ends up holding either the old set or the new one.
+    """
+    for target, _ in pdfs:
+        if target.exists() and not target.is_file():
+            raise BriefingError(
+                f"{target} exists and is not a file; move it away so the PDF can be written"
+            )
+    names = {target.name for target, _ in pdfs}
+    retired = [out / name for name in _manifest(out) if name not in names]
+    moved: list[tuple[Path, Path | None]] = []  # (place, where its old file was put aside)
+
+    def aside(path: Path) -> Path | None:
+        if not path.is_file():
+            return None
+        backup = path.with_name(f".{path.name}.{os.getpid()}-old.tmp")
+        os.replace(path, backup)
+        return backup
+
+    try:
+        for target, temporary in pdfs:
+            moved.append((target, aside(target)))
+            os.replace(temporary, target)
+        for path in retired:
+            moved.append((path, aside(path)))
+        record = out / f".{MANIFEST}.{os.getpid()}-new.tmp"
+        record.write_text(json.dumps(sorted(names)), encoding="utf-8")
+        os.replace(record, out / MANIFEST)
+    except BaseException:
+        for place, backup in reversed(moved):
+            with contextlib.suppress(OSError):  # put back all that can be put back
+                if place.name in names:
+                    place.unlink(missing_ok=True)
+                if backup is not None:
+                    os.replace(backup, place)
+        raise
+    for _, backup in moved:
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+
+
+def _manifest(out: Path) -> list[str]:
+    """The PDFs the last build wrote into ``out`` (none if it left no readable record)."""
+    try:
+        names = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    valid = isinstance(names, list) and all(isinstance(n, str) for n in names)
+    # Only plain PDF names inside the folder: the record must not steer a removal elsewhere.
+    return (
+        [n for n in names if n.endswith(".pdf") and "/" not in n and n[:1] != "."] if valid else []
+    )
 
 
 def _targets(out: Path, notebooks: list[Path], combined: bool) -> list[Path]:
@@ -146,24 +220,32 @@ def _targets(out: Path, notebooks: list[Path], combined: bool) -> list[Path]:
 def _read_notebook(path: Path) -> Any:
     """Read and check a notebook before anything runs: valid, with a title in its first cell."""
     try:
-        notebook = nbformat.read(path, as_version=4)
-        nbformat.validate(notebook)
+        with warnings.catch_warnings():
+            # nbformat warns and repairs (duplicate or missing cell ids): refuse instead.
+            warnings.simplefilter("error")
+            notebook = nbformat.read(path, as_version=4)
+            nbformat.validate(notebook)
     except Exception as err:  # nbformat raises JSON, encoding, schema and version errors
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise BriefingError(f"{path} is not a valid Jupyter notebook: {reason[:200]}") from None
     first = notebook.cells[0] if notebook.cells else None
     lines = first.source.strip().splitlines() if first is not None else []
-    if (
-        first is None
-        or first.cell_type != "markdown"
-        or not lines[:1]
-        or not lines[0].startswith("# ")
-    ):
+    title = lines[0].removeprefix("# ") if lines and lines[0].startswith("# ") else ""
+    if first is None or first.cell_type != "markdown" or not _visible(title):
         raise BriefingError(
             f"{path}: the first cell must be a Markdown cell whose first line is the title, "
             "as in '# Economy（经济）'"
         )
+    # Executed afresh: no stored output (of a cell the kernel skips, say) reaches the PDF.
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
     return notebook
+
+
+def _visible(text: str) -> bool:
+    """Whether text shows anything: not only spaces and invisible characters."""
+    return any(unicodedata.category(c)[0] not in "CZ" for c in text)
 
 
 def _prepare_folder(out: Path) -> None:
@@ -194,7 +276,7 @@ def _remove_stale_temporaries(out: Path) -> list[Path]:
         for p in Path(tempfile.gettempdir()).glob(f"{FONT_DIR_PREFIX}*")
     ]
     for path, match in candidates:
-        if match is None or _running(match["pid"]):
+        if match is None or _running(match["pid"], path):
             continue
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
@@ -204,17 +286,21 @@ def _remove_stale_temporaries(out: Path) -> list[Path]:
     return removed
 
 
-def _running(pid: str | None) -> bool:
-    """Whether the process that named a temporary is still alive (unknown: an older build)."""
-    if pid is None:
-        return False
-    if int(pid) == os.getpid():
-        return True
+# No build runs for a day: an older temporary is stale even if its process id was reused.
+STALE_AFTER = 24 * 3600
+
+
+def _running(pid: str | None, path: Path) -> bool:
+    """Whether the build that named a temporary may still be running."""
     try:
+        if pid is None or time.time() - path.lstat().st_mtime > STALE_AFTER:
+            return False
+        if int(pid) == os.getpid():
+            return True
         os.kill(int(pid), 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError, ValueError, FileNotFoundError):
         return False
-    except (PermissionError, OverflowError):
+    except PermissionError:  # alive, under another user
         return True
     return True
 
@@ -272,6 +358,17 @@ async def _execute(path: Path, notebook: Any) -> Any:
         # business; cell output, stderr included, still comes through and is checked.
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
+    try:
+        return await _run_cells(client, path, notebook)
+    finally:
+        # A build stopped by another notebook's failure cancels this one, perhaps before
+        # nbclient's own clean-up was set up: shut the kernel down here, not at exit.
+        atexit.unregister(client._cleanup_kernel)
+        if client.km is not None and client.km.has_kernel:
+            await client._async_cleanup_kernel()
+
+
+async def _run_cells(client: NotebookClient, path: Path, notebook: Any) -> Any:
     async with client.async_setup_kernel():
         for index, cell in enumerate(notebook.cells):
             first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
@@ -296,6 +393,27 @@ def _output_problem(cell: Any) -> str | None:
             return f"shows an error: {output.get('ename')}: {_first_line(output.get('evalue'))}"
         if output.get("output_type") == "stream" and output.get("name") == "stderr":
             return f"wrote to stderr: {_first_line(output.get('text'))}"
+        data = output.get("data", {})
+        if "text/latex" in data and "text/html" not in data:
+            return "shows LaTeX, which the PDF cannot typeset; show text, HTML or an image"
+        for mime, content in data.items():
+            problem = _image_problem(mime, content)
+            if problem:
+                return f"shows {problem}"
+    return None
+
+
+def _image_problem(mime: str, content: Any) -> str | None:
+    """What is wrong with an image output, or None: a broken image prints as a blank box."""
+    try:
+        if mime in {"image/png", "image/jpeg"}:
+            raw = base64.b64decode("".join(content), validate=True)
+            with PIL.Image.open(io.BytesIO(raw)) as image:
+                image.verify()
+        elif mime == "image/svg+xml":
+            ElementTree.fromstring("".join(content))
+    except Exception:  # base64, PIL and XML each raise their own errors for broken data
+        return f"a broken {mime} image"
     return None
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -426,4 +428,130 @@ def test_temporaries_of_a_killed_build_are_removed_by_the_next(tmp_path: Path) -
     briefing.build(out, [notebook], combined=False, progress=lambda _: None)
     assert not stale_pdf.exists() and not stale_fonts.exists()
     assert running.exists()
-    assert sorted(p.name for p in out.iterdir()) == [running.name, "92-killed.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        running.name,
+        briefing.MANIFEST,
+        "92-killed.pdf",
+    ]
+
+
+def test_a_failure_while_moving_pdfs_into_place_restores_the_old_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = notebook_file(tmp_path, "93-first.ipynb")
+    second = notebook_file(tmp_path, "94-second.ipynb")
+    out = tmp_path / "out"
+    briefing.build(out, [first, second], progress=lambda _: None)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    replace = os.replace
+    calls: list[str] = []
+
+    def fail_on_the_second_pdf(source: object, target: object) -> None:
+        calls.append(str(target))
+        if str(target).endswith("94-second.pdf") and "-old.tmp" not in str(source):
+            raise OSError(5, "Input/output error")
+        replace(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(briefing.os, "replace", fail_on_the_second_pdf)
+    text, _ = build_error(out, [first, second])
+    assert text == f"cannot write the briefings to {out}: [Errno 5] Input/output error"
+    assert any(c.endswith("93-first.pdf") for c in calls), "the first PDF was moved before"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_later_build_retires_the_pdfs_of_the_last_one(tmp_path: Path) -> None:
+    """The folder holds one build's PDFs: never a new one beside stale ones."""
+    first = notebook_file(tmp_path, "93-first.ipynb")
+    second = notebook_file(tmp_path, "94-second.ipynb")
+    out = tmp_path / "out"
+    briefing.build(out, [first, second], progress=lambda _: None)
+    (out / "notes.pdf").write_bytes(b"%PDF- the user's own file")
+    briefing.build(out, [first], combined=False, progress=lambda _: None)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "93-first.pdf",
+        "notes.pdf",
+    ]
+    assert (out / "notes.pdf").read_bytes() == b"%PDF- the user's own file"
+
+
+def test_stored_outputs_never_reach_the_pdf(tmp_path: Path) -> None:
+    """A cell the kernel skips keeps no output from an earlier run."""
+    path = notebook_file(tmp_path, "91-stale.ipynb", "print('fresh 新')", "print('skipped')")
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[2].metadata["tags"] = ["skip-execution"]
+    notebook.cells[2].outputs = [nbformat.v4.new_output("stream", text="STALE 999亿元\n")]
+    nbformat.write(notebook, path)
+    briefing.build(tmp_path / "out", [path], combined=False, progress=lambda _: None)
+    text = pdf_text(tmp_path / "out" / "91-stale.pdf")
+    assert "fresh 新" in text and "STALE" not in text
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        (
+            "from IPython.display import Image, display\n"
+            "display(Image(data=b'not a png at all', format='png'))",
+            "shows a broken image/png image",
+        ),
+        (
+            "from IPython.display import display\n"
+            "display({'image/svg+xml': '<svg><broken'}, raw=True)",
+            "shows a broken image/svg+xml image",
+        ),
+        (
+            "from IPython.display import Math, display\ndisplay(Math(r'\\frac{a}{b}'))",
+            "shows LaTeX, which the PDF cannot typeset; show text, HTML or an image",
+        ),
+    ],
+    ids=["broken-png", "broken-svg", "latex"],
+)
+def test_outputs_a_pdf_cannot_show_fail_the_build(tmp_path: Path, code: str, problem: str) -> None:
+    notebook = notebook_file(tmp_path, "90-output.ipynb", code)
+    message, _ = build_error(tmp_path / "out", [notebook])
+    assert message.endswith(f", starting {code.splitlines()[0]!r}) {problem}"), message
+
+
+def notebook_with_duplicate_ids(folder: Path) -> Path:
+    path = notebook_file(folder, "89-ids.ipynb", "x = 1", "y = 2")
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["cells"][2]["id"] = document["cells"][1]["id"]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda t: (t / "88-folder.ipynb").mkdir() or t / "88-folder.ipynb",
+            "{path}: a folder, not a notebook",
+        ),
+        (notebook_with_duplicate_ids, "{path} is not a valid Jupyter notebook: "),
+        (
+            lambda t: notebook_file(t, "87-invisible.ipynb", title="# \u200b\u00a0"),
+            "{path}: the first cell must be a Markdown cell whose first line is the title",
+        ),
+    ],
+    ids=["folder", "duplicate-cell-ids", "invisible-title"],
+)
+def test_more_bad_notebooks(tmp_path: Path, make: Callable[[Path], Path], message: str) -> None:
+    path = make(tmp_path)
+    text, progress = build_error(tmp_path / "out", [path])
+    assert text.startswith(message.format(path=path)), text
+    assert progress == []
+
+
+def test_day_old_temporaries_are_stale_even_if_their_process_id_is_in_use(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    reused = out / ".93-first.pdf.1-abcdefgh.tmp"  # process 1 is always running
+    overflow = out / ".93-first.pdf.99999999999999999999-x.tmp"
+    for path in (reused, overflow):
+        path.write_bytes(b"")
+    day_ago = time.time() - 25 * 3600
+    os.utime(reused, (day_ago, day_ago))
+    assert set(briefing._remove_stale_temporaries(out)) >= {reused, overflow}
+    assert not reused.exists() and not overflow.exists()

@@ -71,12 +71,35 @@ def in_process(code: str, setup: str = "") -> list[str]:
     return [PYTHON, "-c", timer]
 
 
-def timed_in_process(code: str, setup: str = "") -> float:
+def timed_in_process(code: str, setup: str = "", env: dict[str, str] | None = None) -> float:
     result = subprocess.run(
-        in_process(code, setup), cwd=ROOT, check=True, capture_output=True, text=True
+        in_process(code, setup), cwd=ROOT, check=True, capture_output=True, text=True, env=env
     )
     return float(result.stdout.strip().splitlines()[-1])
 
+
+# The tables a figure load reads: the figure tables and the two they refer to.
+LOADED = ("sources", "units", *THEMES)
+LOAD_AT_SCALE = f"""
+import huaiyin
+for name in {LOADED!r}:
+    huaiyin.load_table(name)
+"""
+READ_AT_SCALE = f"""
+import pandas as pd, huaiyin.datapackage as d
+package = d.read_datapackage()
+for name in {LOADED!r}:
+    pd.read_csv(package.resources[name].path)
+"""
+MEMORY_AT_SCALE = """
+import tracemalloc, huaiyin
+tracemalloc.start()
+figures = huaiyin.load_figures()
+peak = tracemalloc.get_traced_memory()[1]
+print(peak / figures.memory_usage(deep=True).sum())
+"""
+TEST_COMMAND = [PYTHON, "tasks.py", "test", "-q", "-p", "no:cacheprovider"]
+NBVAL_ALONE = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "notebooks/"]
 
 SCALE_CODE = """
 import huaiyin
@@ -121,6 +144,12 @@ def median_pair(a: Callable[[], float], b: Callable[[], float], repeat: int) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--no-test-command",
+        dest="test_command",
+        action="store_false",
+        help="skip timing the whole test command (a minute or more)",
+    )
     args = parser.parse_args(argv)
     rows: list[tuple[str, str, str]] = []
 
@@ -165,11 +194,20 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("briefings: seconds per PDF", f"{brief / briefings:.1f} s", ""))
     rows.append(
         (
-            "briefings: export / bare notebook execution",
+            "briefings: build / serial bare notebook execution",
             f"{brief:.1f} s / {bare:.1f} s",
-            f"{brief / bare:.2f}x",
+            f"{brief / bare:.2f}x (goal 1.00x)",
         )
     )
+    if args.test_command:
+        command, alone = median_pair(lambda: seconds(TEST_COMMAND), lambda: seconds(NBVAL_ALONE), 1)
+        rows.append(
+            (
+                "test command / nbval alone (pytest notebooks/)",
+                f"{command:.1f} s / {alone:.1f} s",
+                f"{command / alone:.2f}x (goal 4.00x)",
+            )
+        )
 
     with tempfile.TemporaryDirectory() as scratch:
         previous = None
@@ -186,6 +224,34 @@ def main(argv: list[str] | None = None) -> int:
             )
             took = float(result.stdout.strip().splitlines()[-1])
             growth = f"{took / previous:.1f}x time for 10x reports" if previous else ""
+            env = {**os.environ, "HUAIYIN_DATA": str(data)}
+            validated, raw = median_pair(
+                lambda env=env: timed_in_process(LOAD_AT_SCALE, "import pandas, huaiyin", env),
+                lambda env=env: timed_in_process(READ_AT_SCALE, "import pandas, huaiyin", env),
+                max(3, args.repeat),
+            )
+            rows.append(
+                (
+                    f"load at {reports} reports: validated / raw pandas.read_csv",
+                    f"{validated * 1000:.0f} ms / {raw * 1000:.0f} ms",
+                    f"{validated / raw:.2f}x (goal 2.00x)",
+                )
+            )
+            memory = subprocess.run(
+                [PYTHON, "-c", MEMORY_AT_SCALE],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            rows.append(
+                (
+                    f"load at {reports} reports: peak memory / loaded frame",
+                    "",
+                    f"{float(memory.stdout.split()[-1]):.2f}x (goal 3.00x)",
+                )
+            )
             rows.append(
                 (
                     f"scale: load + derive, {reports} reports ({reports * per_report} figures)",
