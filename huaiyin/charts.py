@@ -130,7 +130,7 @@ def add_source_caption(
         va="bottom",
         fontsize="small",
         color="0.35",
-        wrap=True,
+        # No wrap=True: matplotlib measures wrapped text as mathtext, whatever parse_math says.
         parse_math=False,
     )
 
@@ -177,6 +177,12 @@ def _bar_chart(
     width: float,
 ) -> MplFigure:
     frame = data.to_frame() if isinstance(data, pd.Series) else data
+    if qualifiers is not None:
+        unknown = sorted(set(map(str, qualifiers.dropna())) - set(SYMBOLS))
+        if unknown:
+            raise ValueError(
+                f"unknown qualifier(s) {', '.join(map(repr, unknown))}; valid: {', '.join(SYMBOLS)}"
+            )
     bars = len(frame) * len(frame.columns)
     height = 1.6 + 0.3 * bars + 0.15 * len(frame)
     fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
@@ -198,7 +204,13 @@ def _bar_chart(
     ax.set_ylabel("")
     ax.margins(x=0.18)
     if len(frame.columns) > 1:
-        ax.legend(loc="lower right", fontsize="small")
+        # Labels passed explicitly: matplotlib would drop a series whose name starts with "_".
+        ax.legend(
+            ax.containers,
+            [str(c) for c in frame.columns],
+            loc="lower right",
+            fontsize="small",
+        )
     add_source_caption(fig, source_id, lang)
     return fig
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
 from collections.abc import Callable
 from datetime import date
@@ -17,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from huaiyin.text import describe, find_hidden
 
 __all__ = ["Problem", "all_valid", "cell_problem", "first_row", "shorten", "typed"]
 
@@ -27,14 +30,10 @@ Problem = str | None
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _GROUPED_NUMBER = re.compile(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Arabic decimal and thousands separators, middle dots and the minus signs.
+_NUMBER_MARKS = "\u066b\u066c\u00b7\u2027\u2212\ufe63"
 # A float holds 15 significant decimal digits exactly; more would be rounded without a word.
 _MAX_DIGITS = 15
-# Characters that no cell may hold: control characters (NUL, tab, line breaks, …) and
-# invisible format characters (zero-width spaces, direction marks, a stray byte-order mark).
-HIDDEN = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
-    "\ufff9-\ufffb]"
-)
 
 
 def shorten(text: str, limit: int = 200) -> str:
@@ -46,11 +45,11 @@ def cell_problem(cell: str, kind: str, constraints: dict[str, Any], hidden: bool
 
     ``hidden=False`` skips the search for hidden characters, for a file known to hold none.
     """
-    found = HIDDEN.search(cell) if hidden else None
+    found = find_hidden(cell) if hidden else None
     if found:
         return (
-            f"{shorten(repr(cell), 80)} holds {_describe(found.group())} at character "
-            f"{found.start() + 1}; remove it (cells hold visible text on one line)"
+            f"{shorten(repr(cell), 80)} holds {describe(found[1])} at character "
+            f"{found[0] + 1}; remove it (cells hold visible text on one line)"
         )
     if cell.strip() == "":
         return "is blank, but this column is required" if constraints.get("required") else None
@@ -128,21 +127,16 @@ def typed(
     return pd.array(texts, dtype="string")
 
 
-def _describe(char: str) -> str:
-    """A character by code point and name: ``U+FF13 (FULLWIDTH DIGIT THREE)``."""
-    name = unicodedata.name(char, "")
-    kind = "the control character" if unicodedata.category(char) == "Cc" else "the character"
-    return f"{kind} U+{ord(char):04X}" + (f" ({name})" if name else "")
-
-
 def _foreign_number_char(cell: str) -> str | None:
     """The first character that looks like part of a number but is not ASCII."""
     for char in cell:
         if char.isascii():
             continue
+        # Digits, numerals, dashes and spaces of any script, and the marks that stand for a
+        # decimal point or a sign in some scripts: each looks like part of a number.
         folded = unicodedata.normalize("NFKC", char)
-        looks_numeric = folded in set("0123456789.,+-") or char in "\u2212\ufe63"
-        if unicodedata.category(char) == "Nd" or looks_numeric:
+        looks_numeric = folded in set("0123456789.,+-") or char in _NUMBER_MARKS
+        if unicodedata.category(char) in {"Nd", "Nl", "No", "Pd", "Zs"} or looks_numeric:
             return char
     return None
 
@@ -157,7 +151,8 @@ def _number_problem(cell: str) -> Problem:
                 "here can hold without rounding"
             )
         value = float(cell)
-        if not math.isfinite(value) or (value == 0 and digits):
+        # Below the smallest normal float, digits are lost without a word; zero is fine.
+        if not math.isfinite(value) or (digits and abs(value) < sys.float_info.min):
             return f"{shown} is too large or too small for a number"
         return None
     if _GROUPED_NUMBER.fullmatch(cell):
@@ -168,7 +163,7 @@ def _number_problem(cell: str) -> Problem:
     foreign = _foreign_number_char(cell)
     if foreign is not None:
         return (
-            f"{shown} is not a number: it holds {_describe(foreign)}; write numbers with the "
+            f"{shown} is not a number: it holds {describe(foreign)}; write numbers with the "
             "ASCII digits 0-9, an optional '-' and '.', e.g. 365.5"
         )
     return f"{shown} is not a number; write digits with an optional decimal point, e.g. 365.5"

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from huaiyin.errors import DataError
+from huaiyin.text import describe, find_hidden
 
 DATA_ENV = "HUAIYIN_DATA"
 DESCRIPTOR = "datapackage.json"
@@ -25,6 +26,38 @@ FIGURE_SCHEMA = "figure.schema.json"
 # What the loader knows how to apply; anything else would be silently ignored, so it is refused.
 FIELD_TYPES = ("string", "number", "date")
 CONSTRAINTS = ("required", "unique", "enum", "pattern", "minimum")
+# Keys that describe rather than change how a table is read; the rest must be huaiyin's.
+_METADATA = {"title", "description", "licenses", "sources", "homepage", "profile", "example"}
+_RESOURCE_KEYS = {"name", "path", "schema", "encoding", "format", "mediatype", "dialect", "bytes"}
+_RESOURCE_KEYS |= {"hash"} | _METADATA
+_SCHEMA_KEYS = {"fields", "primaryKey", "foreignKeys", "missingValues"} | _METADATA
+# Field keys, each with the one value huaiyin reads a table by (None: any value).
+_FIELD_KEYS: dict[str, object] = {
+    "name": None,
+    "type": None,
+    "constraints": None,
+    "title": None,
+    "description": None,
+    "example": None,
+    "format": "default",
+    "groupChar": "",
+    "bareNumber": True,
+    "decimalChar": ".",
+}
+# The CSV dialect huaiyin reads: anything else would be misread, so it is refused.
+_DIALECT = {
+    "delimiter": ",",
+    "quoteChar": '"',
+    "doubleQuote": True,
+    "header": True,
+    "skipInitialSpace": False,
+    "lineTerminator": None,
+    "csvddfVersion": None,
+}
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+# The columns the figure rules read, and what they need of the units table.
+RULE_FIELDS = ("id", "source_id", "kind", "value", "unit", "qualifier", "printed", "citation")
+UNIT_FIELDS = ("unit", "quantity", "factor")
 
 
 def data_dir() -> Path:
@@ -101,8 +134,9 @@ def read_datapackage(folder: Path | None = None) -> DataPackage:
     """
     # Not cached: the descriptor is small, and a cache would hide edits made mid-session.
     folder = folder or data_dir()
-    descriptor_path = folder / DESCRIPTOR
+    descriptor_path = inside(folder, DESCRIPTOR, folder / DESCRIPTOR, "the descriptor")
     descriptor = read_json(descriptor_path)
+    _check_text(descriptor, descriptor_path, "")
     if not isinstance(descriptor, dict):
         raise DataError(descriptor_path, "must hold a JSON object with a 'resources' list")
     entries = descriptor.get("resources")
@@ -120,6 +154,13 @@ def read_datapackage(folder: Path | None = None) -> DataPackage:
             raise DataError(descriptor_path, f"{where} is not a JSON object")
         name = _text(entry, "name", descriptor_path, where)
         where = f"{where} ({name!r})"
+        if not _NAME.fullmatch(name):
+            raise DataError(
+                descriptor_path,
+                f"{where}: a resource name is lowercase letters, digits, '.', '-' and '_'",
+            )
+        _check_keys(entry, _RESOURCE_KEYS, descriptor_path, where)
+        _check_resource_format(entry, descriptor_path, where)
         if name in resources:
             raise DataError(
                 descriptor_path,
@@ -127,6 +168,18 @@ def read_datapackage(folder: Path | None = None) -> DataPackage:
                 "resource names must be unique",
             )
         path = inside(folder, _text(entry, "path", descriptor_path, where), descriptor_path, where)
+        if path.suffix.lower() != ".csv":
+            raise DataError(
+                descriptor_path,
+                f"{where}: path {entry['path']!r} is not a .csv file; a resource is a CSV table",
+            )
+        same = [r.name for r in resources.values() if r.path.resolve() == path.resolve()]
+        if same:
+            raise DataError(
+                descriptor_path,
+                f"{where}: path {entry['path']!r} is the file of table {same[0]!r} too; "
+                "each table has a file of its own",
+            )
         encoding = entry.get("encoding", "utf-8")
         if not isinstance(encoding, str) or encoding.lower().replace("_", "-") not in {
             "utf-8",
@@ -144,6 +197,7 @@ def read_datapackage(folder: Path | None = None) -> DataPackage:
             schema_path = inside(folder, ref, descriptor_path, f"{where}: schema")
             if ref not in shared:
                 shared[ref] = read_json(schema_path)
+                _check_text(shared[ref], schema_path, "")
                 _check_schema(shared[ref], schema_path, "schema")
             schema = shared[ref]
         elif isinstance(schema, dict):
@@ -156,19 +210,22 @@ def read_datapackage(folder: Path | None = None) -> DataPackage:
             )
         resources[name] = Resource(
             name=name,
-            title=str(entry.get("title", name)),
-            description=str(entry.get("description", "")),
+            title=entry.get("title", name),
+            description=entry.get("description", ""),
             path=path,
             schema=schema,
             schema_ref=ref,
         )
     package = DataPackage(folder=folder, descriptor=descriptor, resources=resources)
     _check_foreign_keys(package)
+    _check_figure_schemas(package)
     return package
 
 
 def read_json(path: Path) -> Any:
     """Read a JSON file strictly: UTF-8 without BOM, no duplicate keys, no NaN or Infinity."""
+    if not path.is_file():
+        raise DataError(path, "is not a regular file" if path.exists() else "file not found")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -239,6 +296,56 @@ def inside(folder: Path, relative: str, descriptor: Path, where: str) -> Path:
     return path
 
 
+def _check_text(value: Any, path: Path, where: str) -> None:
+    """Every string of a descriptor (names, titles, descriptions) shows all it holds."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, path, where)
+            _check_text(item, path, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            _check_text(item, path, f"{where}[{number}]")
+    elif isinstance(value, str):
+        found = find_hidden(value)
+        if found is not None:
+            raise DataError(
+                path,
+                f"{where or 'a key'}: {value[:60]!r} holds {describe(found[1])}; remove it",
+            )
+
+
+def _check_keys(entry: dict[str, Any], allowed: set[str], path: Path, where: str) -> None:
+    unknown = sorted(set(entry) - allowed)
+    if unknown:
+        raise DataError(
+            path,
+            f"{where}: key(s) {', '.join(map(repr, unknown))} are not read by huaiyin "
+            f"(a misspelling?); it reads {', '.join(sorted(allowed))}",
+        )
+    for key in ("title", "description"):
+        if key in entry and not isinstance(entry[key], str):
+            raise DataError(path, f"{where}: {key!r} must be text, not {entry[key]!r}")
+
+
+def _check_resource_format(entry: dict[str, Any], path: Path, where: str) -> None:
+    """A resource must be a CSV file in the dialect huaiyin reads."""
+    if (
+        str(entry.get("format", "csv")).lower() != "csv"
+        or str(entry.get("mediatype", "text/csv")).lower() != "text/csv"
+    ):
+        raise DataError(path, f"{where}: huaiyin reads CSV tables only ('format': 'csv')")
+    dialect = entry.get("dialect", {})
+    if not isinstance(dialect, dict):
+        raise DataError(path, f"{where}: 'dialect' must be an object")
+    for key, value in dialect.items():
+        if key not in _DIALECT or (_DIALECT[key] is not None and value != _DIALECT[key]):
+            raise DataError(
+                path,
+                f"{where}: dialect {key!r}: {value!r} is not read by huaiyin; it reads "
+                "comma-separated tables with a header row and double quotes",
+            )
+
+
 def _text(entry: dict[str, Any], key: str, path: Path, where: str) -> str:
     value = entry.get(key)
     if not isinstance(value, str) or not value.strip():
@@ -250,6 +357,12 @@ def _text(entry: dict[str, Any], key: str, path: Path, where: str) -> str:
 def _check_schema(schema: Any, path: Path, where: str) -> None:
     if not isinstance(schema, dict):
         raise DataError(path, f"{where} must be a JSON object with a 'fields' list")
+    _check_keys(schema, _SCHEMA_KEYS, path, where)
+    if schema.get("missingValues", [""]) != [""]:
+        raise DataError(
+            path,
+            f"{where}: 'missingValues' must be [\"\"]: huaiyin reads only a blank cell as missing",
+        )
     fields = schema.get("fields")
     if not isinstance(fields, list) or not fields:
         raise DataError(path, f"{where}: 'fields' is missing or not a non-empty list")
@@ -260,6 +373,13 @@ def _check_schema(schema: Any, path: Path, where: str) -> None:
             raise DataError(path, f"{at} is not a JSON object")
         name = _text(field, "name", path, at)
         at = f"{where}: field {name!r}"
+        _check_keys(field, set(_FIELD_KEYS), path, at)
+        for option, wanted in _FIELD_KEYS.items():
+            if wanted is not None and option in field and field[option] != wanted:
+                raise DataError(
+                    path,
+                    f"{at}: {option!r} {field[option]!r} is not read by huaiyin; use {wanted!r}",
+                )
         if name in names:
             raise DataError(path, f"{at} is declared twice; field names must be unique")
         names.append(name)
@@ -337,6 +457,41 @@ def _check_constraints(constraints: Any, kind: str, path: Path, where: str) -> N
         kind != "number" or isinstance(minimum, bool) or not isinstance(minimum, int | float)
     ):
         raise DataError(path, f"{where}: 'minimum' must be a number, on a number field")
+
+
+def _check_figure_schemas(package: DataPackage) -> None:
+    """The figure tables have what the row rules read, and so does their units table."""
+    descriptor = package.folder / DESCRIPTOR
+    for name in package.figure_tables():
+        resource = package.resources[name]
+        fields = {f["name"]: f for f in resource.schema["fields"]}
+        where = f"table {name!r} ({FIGURE_SCHEMA})"
+        for column in RULE_FIELDS:
+            field = fields.get(column)
+            if field is None or not field.get("constraints", {}).get("required"):
+                raise DataError(
+                    descriptor,
+                    f"{where}: the figure rules need a required field {column!r}",
+                )
+        if fields["value"]["type"] != "number":
+            raise DataError(descriptor, f"{where}: 'value' must be a number field")
+        units = [
+            k["reference"]["resource"]
+            for k in resource.schema.get("foreignKeys", [])
+            if k["fields"] == ["unit"]
+        ]
+        if not units:
+            raise DataError(descriptor, f"{where}: 'unit' needs a foreign key to the units table")
+        target = {f["name"]: f for f in package.resources[units[0]].schema["fields"]}
+        for column in UNIT_FIELDS:
+            field = target.get(column)
+            if field is None or not field.get("constraints", {}).get("required"):
+                raise DataError(
+                    descriptor,
+                    f"table {units[0]!r}: the figure rules need a required field {column!r}",
+                )
+        if target["factor"]["type"] != "number":
+            raise DataError(descriptor, f"table {units[0]!r}: 'factor' must be a number field")
 
 
 def _check_foreign_keys(package: DataPackage) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -79,6 +80,8 @@ def propagate(inputs: Iterable[tuple[str, int]]) -> str:
     """
     bounds = set()
     for qualifier, direction in inputs:
+        if direction not in (-1, 0, 1) or isinstance(direction, bool):
+            raise ValueError(f"direction must be -1, 0 or +1, not {direction!r}")
         if qualifier not in QUALIFIERS:
             raise ValueError(f"unknown qualifier {qualifier!r}; valid: {', '.join(QUALIFIERS)}")
         if qualifier == "approximate":
@@ -139,7 +142,10 @@ def implied_prior_level(level: FigureRef, growth: FigureRef) -> Derived:
     return Derived(
         value=value,
         unit=level_fig.unit,
-        qualifier=propagate([(level_fig.qualifier, +1), (growth_fig.qualifier, -1)]),
+        # level / (1 + g): moves with the level, and against g when the level is positive.
+        qualifier=propagate(
+            [(level_fig.qualifier, +1), (growth_fig.qualifier, -_sign(level_fig.value))]
+        ),
         inputs=(level_fig.id, growth_fig.id),
         period=_year_earlier(level_fig.period),
         formula=f"{level_fig.value:g} {level_fig.unit} / (1 + {growth_fig.value:g}%)",
@@ -182,7 +188,7 @@ def ratio(numerator: FigureRef, denominator: FigureRef) -> Derived:
     return Derived(
         value=value,
         unit="%",
-        qualifier=propagate([(num.qualifier, +1), (den.qualifier, _denominator_direction(num))]),
+        qualifier=propagate(_quotient_directions(num, den)),
         inputs=(num.id, den.id),
         period=_joint_period(num, den),
         formula=f"{num.printed} / {den.printed}",
@@ -225,7 +231,7 @@ def per_unit(
     return Derived(
         value=value,
         unit=f"{target_unit}/{per_label}",
-        qualifier=propagate([(tot.qualifier, +1), (cnt.qualifier, _denominator_direction(tot))]),
+        qualifier=propagate(_quotient_directions(tot, cnt)),
         inputs=(tot.id, cnt.id),
         period=_joint_period(tot, cnt),
         formula=f"{tot.printed} / {cnt.printed}",
@@ -253,9 +259,9 @@ def total(*parts: FigureRef) -> Derived:
         )
     units = {f.unit for f in figures}
     kinds = {f.kind for f in figures}
-    if len(units) > 1 or kinds & {"growth", "rank"}:
+    if len(units) > 1 or len(kinds) > 1 or kinds & {"growth", "rank"}:
         raise ValueError(
-            "total() adds figures of one unit that are levels or counts; got "
+            "total() adds figures of one unit and one kind (levels, counts or targets); got "
             + ", ".join(f"{f.id} ({f.kind}, {f.unit})" for f in figures)
         )
     return Derived(
@@ -310,15 +316,26 @@ def _nonzero(denominator: Figure, numerator: Figure) -> None:
         raise ValueError(f"cannot divide {numerator.id} by {denominator.id}: {denominator.id} is 0")
 
 
-def _denominator_direction(numerator: Figure) -> int:
-    """How a quotient moves with its denominator: against it for a positive numerator."""
-    return -1 if numerator.value > 0 else (1 if numerator.value < 0 else 0)
+def _sign(value: float) -> int:
+    return (value > 0) - (value < 0)
+
+
+def _quotient_directions(numerator: Figure, denominator: Figure) -> list[tuple[str, int]]:
+    """How n / d moves with each input: with n when d > 0, against d when n / d > 0."""
+    return [
+        (numerator.qualifier, _sign(denominator.value)),
+        (denominator.qualifier, -_sign(numerator.value) * _sign(denominator.value)),
+    ]
 
 
 def _finite(value: float, *inputs: Figure) -> float:
-    if not math.isfinite(value):
+    """``value``, unless it is not finite or too small for a float to hold its digits."""
+    tiny = value != 0 and abs(value) < sys.float_info.min
+    vanished = value == 0 and len(inputs) == 2 and all(f.value != 0 for f in inputs)
+    if not math.isfinite(value) or tiny or vanished:
         raise ValueError(
-            f"{', '.join(f.id for f in inputs)} give {value}, which is not a finite number"
+            f"{', '.join(f.id for f in inputs)} give {value}, which a float cannot hold "
+            "faithfully (too large or too small)"
         )
     return value
 

@@ -75,6 +75,10 @@ def _problem(
             f"{figure_id!r} does not start with its source_id {source_id!r} and a dot; "
             f"write {source_id}.<slug>"
         )
+    if kind not in KIND_QUANTITIES:
+        return "kind", (
+            f"{kind!r} has no rule for its unit; huaiyin knows {', '.join(KIND_QUANTITIES)}"
+        )
     allowed = KIND_QUANTITIES[kind]
     if quantity[unit] not in allowed:
         return "kind", (

@@ -14,6 +14,7 @@ import hashlib
 import io
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -22,10 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from huaiyin.columns import HIDDEN, all_valid, cell_problem, first_row, shorten, typed
+from huaiyin.columns import all_valid, cell_problem, first_row, shorten, typed
 from huaiyin.datapackage import DataPackage, Resource, read_datapackage
 from huaiyin.errors import DataError
 from huaiyin.figure_rules import first_problem
+from huaiyin.text import find_hidden
 
 __all__ = ["DataError", "Figure", "figure", "list_tables", "load_figures", "load_table"]
 
@@ -180,7 +182,8 @@ def _digest(paths: list[Path]) -> str:
     digest = hashlib.sha256()  # hardware-accelerated on most machines: ~2 GB/s
     for path in paths:
         try:
-            data = path.read_bytes()
+            # Only regular files: reading a pipe or a device could block or never end.
+            data = path.read_bytes() if path.is_file() else b"\x00not a file"
         except OSError:
             data = b"\x00missing"
         digest.update(f"{path}\x00{len(data)}\x00".encode())
@@ -447,7 +450,7 @@ def _typed_column(
     if too_long:
         raise DataError(path, _TOO_LONG, row=first_row(cells, set(too_long).__contains__) + 2)
     # One search of all distinct values for a hidden character, rather than one per value.
-    clean = not HIDDEN.search(",".join(distinct))
+    clean = find_hidden(",".join(distinct)) is None
     problems = {}
     if not (clean and all_valid(distinct, kind, constraints)):
         check = partial(cell_problem, kind=kind, constraints=constraints, hidden=not clean)
@@ -503,6 +506,14 @@ def _foreign_key(resource: Resource, column: str, package: DataPackage) -> _Fore
             target = package.resources[key["reference"]["resource"]]
             target_column = key["reference"]["fields"][0]
             values = [str(v) for v in _table(package, target.name)[target_column].dropna()]
+            repeated = sorted(v for v, n in Counter(values).items() if n > 1)
+            if repeated:
+                rows = [i + 2 for i, v in enumerate(values) if v == repeated[0]]
+                raise DataError(
+                    target.path,
+                    f"{repeated[0]!r} appears in rows {' and '.join(map(str, rows))} of column "
+                    f"{target_column!r}; values that other tables refer to must be unique",
+                )
             return _ForeignKey(target, target_column, values, frozenset(values))
     return None
 

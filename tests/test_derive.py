@@ -272,7 +272,39 @@ def test_unknown_qualifier_is_refused() -> None:
                 hedged_value("hy2023h1.budget_revenue", 1e300), hedged_value("hy2023h1.gdp", 1e-300)
             ),
             ValueError,
-            "hy2023h1.budget_revenue, hy2023h1.gdp give inf, which is not a finite number",
+            "hy2023h1.budget_revenue, hy2023h1.gdp give inf, which a float cannot hold "
+            "faithfully (too large or too small)",
+        ),
+        (
+            lambda: ratio(
+                hedged_value("hy2023h1.budget_revenue", 1e-300),
+                hedged_value("hy2023h1.gdp", 1e300),
+            ),
+            ValueError,
+            "hy2023h1.budget_revenue, hy2023h1.gdp give 0.0, which a float cannot hold",
+        ),
+        (
+            lambda: per_unit(
+                hedged_value("hy2023h1.budget_revenue", 1e-306), "hy2023h1.key_projects"
+            ),
+            ValueError,
+            "hy2023h1.budget_revenue, hy2023h1.key_projects give 4.6",
+        ),
+        (
+            lambda: total("hy2023h1.medical_centre_investment_target", "hy2023h1.gdp"),
+            ValueError,
+            "total() adds figures of one unit and one kind (levels, counts or targets); got "
+            "hy2023h1.medical_centre_investment_target (target, 亿元), hy2023h1.gdp (level, 亿元)",
+        ),
+        (
+            lambda: propagate([("more_than", float("nan"))]),
+            ValueError,
+            "direction must be -1, 0 or +1, not nan",
+        ),
+        (
+            lambda: propagate([("more_than", None)]),  # type: ignore[list-item]
+            ValueError,
+            "direction must be -1, 0 or +1, not None",
         ),
         (
             lambda: huaiyin.figure(None),  # type: ignore[arg-type]
@@ -287,6 +319,11 @@ def test_unknown_qualifier_is_refused() -> None:
         "growth-below-minus-100",
         "total-twice",
         "overflow",
+        "underflow-to-zero",
+        "underflow-subnormal",
+        "target-plus-level",
+        "nan-direction",
+        "none-direction",
         "figure-none",
     ],
 )
@@ -312,3 +349,13 @@ def test_derived_records_its_inputs() -> None:
 def test_inputs_must_be_ids_or_figures() -> None:
     with pytest.raises(TypeError, match="expected a figure id or a Figure, not float"):
         ratio(365.5, "hy2023h1.gdp")  # type: ignore[arg-type]
+
+
+def test_negative_values_turn_the_direction() -> None:
+    """A bound moves a result the way the arithmetic does, whatever the signs."""
+    loss = hedged_value("hy2023h1.venue_revenue", -8.54)
+    more_growth = hedged("hy2023h1.venue_revenue_growth", "more_than")
+    assert implied_prior_level(loss, more_growth).qualifier == "more_than"
+    more_revenue = hedged("hy2023h1.budget_revenue", "more_than")
+    assert ratio(more_revenue, hedged_value("hy2023h1.gdp", -365.5)).qualifier == "less_than"
+    assert ratio(more_revenue, "hy2023h1.gdp").qualifier == "more_than"
