@@ -7,6 +7,8 @@ never typed twice.
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +28,9 @@ def render(package: DataPackage | None = None) -> str:
     for resource in package.resources.values():
         rows = _count_rows(resource.path)
         lines += [
-            f"#### `{resource.path.name}`: {resource.title}",
+            f"#### {_code(resource.path.name)}: {_prose(resource.title)}",
             "",
-            f"{resource.description} {rows} row{'s' if rows != 1 else ''}.",
+            f"{_prose(resource.description)} {rows} row{'s' if rows != 1 else ''}.",
             "",
         ]
         if resource.schema_ref:
@@ -39,14 +41,15 @@ def render(package: DataPackage | None = None) -> str:
             ]
             if resource.schema_ref in shared_done:
                 lines += [
-                    f"Columns as in `{sharing[0]}` (shared schema `{resource.schema_ref}`).",
+                    f"Columns as in {_code(sharing[0])} (shared schema "
+                    f"{_code(resource.schema_ref)}).",
                     "",
                 ]
                 continue
             shared_done.add(resource.schema_ref)
             lines += [
-                f"Schema `{resource.schema_ref}`, shared by "
-                f"{', '.join(f'`{name}`' for name in sharing)}.",
+                f"Schema {_code(resource.schema_ref)}, shared by "
+                f"{', '.join(_code(name) for name in sharing)}.",
                 "",
             ]
         lines += _fields_table(resource.schema)
@@ -56,6 +59,18 @@ def render(package: DataPackage | None = None) -> str:
 def _count_rows(path: Path) -> int:
     _, rows = read_rows(path)
     return sum(1 for row in rows if row)
+
+
+def _prose(text: str) -> str:
+    """Descriptor text as Markdown prose: shown as written, never read as HTML or a marker."""
+    return html.escape(text, quote=False)
+
+
+def _code(text: str) -> str:
+    """A code span that holds ``text`` whatever backticks it contains (CommonMark)."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _cell(text: str) -> str:
@@ -71,22 +86,32 @@ def _fields_table(schema: dict[str, Any]) -> list[str]:
         constraints = field.get("constraints", {})
         allowed = ""
         if "enum" in constraints:
-            allowed = ", ".join(f"`{v}`" for v in constraints["enum"])
+            allowed = ", ".join(_code(v) for v in constraints["enum"])
         elif field["name"] in foreign:
             ref = foreign[field["name"]]
-            allowed = f"one of `{ref['resource']}.{ref['fields'][0]}`"
+            allowed = f"one of {_code(ref['resource'] + '.' + ref['fields'][0])}"
         elif "pattern" in constraints:
-            allowed = f"pattern `{constraints['pattern']}`"
-        name = f"`{field['name']}`" + (" (key)" if field["name"] in key else "")
+            allowed = f"pattern {_code(constraints['pattern'])}"
+        name = _code(field["name"]) + (" (key)" if field["name"] in key else "")
         required = "yes" if constraints.get("required") else ""
-        description = field.get("description", "")
+        description = _prose(field.get("description", ""))
         cells = [name, field["type"], required, allowed, description]
         rows.append(f"| {' | '.join(_cell(str(c)) for c in cells)} |")
     return [*rows, ""]
 
 
 def embed(markdown: str, document: str, path: Path | None = None) -> str:
-    """Return ``document`` with the text between the dictionary markers replaced."""
+    """Return ``document`` with the text between the dictionary markers replaced.
+
+    The document keeps its line endings; markers that appear more than once are refused,
+    as the dictionary's place would be ambiguous.
+    """
+    for marker in (START, END):
+        if document.count(marker) > 1:
+            raise DataError(
+                path or Path("document"),
+                f"has {document.count(marker)} copies of the marker {marker}; keep one",
+            )
     if START not in document or END not in document or document.index(START) > document.index(END):
         raise DataError(
             path or Path("document"),
@@ -95,18 +120,24 @@ def embed(markdown: str, document: str, path: Path | None = None) -> str:
         )
     head, rest = document.split(START, 1)
     _, tail = rest.split(END, 1)
-    return f"{head}{START}\n\n{markdown}\n{END}{tail}"
+    newline = "\r\n" if "\r\n" in document else "\n"
+    block = f"\n\n{markdown}\n".replace("\n", newline)
+    return f"{head}{START}{block}{END}{tail}"
 
 
 def update(path: Path) -> bool:
     """Refresh the dictionary embedded in ``path``; return True if the file changed."""
+    if not path.is_file():
+        raise DataError(path, "is not a regular file" if path.exists() else "file not found")
     try:
-        before = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8", newline="") as handle:  # keep its line endings
+            before = handle.read()
     except UnicodeDecodeError:
         raise DataError(path, "is not UTF-8 text; the dictionary is embedded in Markdown") from None
     except OSError as err:
         raise DataError(path, f"cannot be read: {err.strerror}") from None
     after = embed(render(), before, path)
     if after != before:
-        path.write_text(after, encoding="utf-8")
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(after)
     return after != before

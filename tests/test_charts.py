@@ -158,3 +158,35 @@ def test_data_text_is_drawn_literally(text: str, tmp_path: Path) -> None:
     assert all(not t.get_parse_math() for t in texts)
     # The theme makes the user's own charts literal too.
     assert matplotlib.rcParams["text.parse_math"] is False
+
+
+@pytest.mark.bad_input
+def test_caption_text_from_the_data_is_literal(data_copy: Path, tmp_path: Path) -> None:
+    from datafiles import edit_cell
+
+    edit_cell(data_copy, "sources", 2, "reporter", r"$\王$ & $x_$")
+    charts.set_theme()
+    fig = charts.bar_chart(pd.Series([1.0], index=["a"]), title="t", axis_label="a")
+    fig.savefig(tmp_path / "chart.svg")  # raised a mathtext error when captions wrapped
+    plt.close(fig)
+    assert any(r"$\王$" in t.get_text() for t in fig.findobj(matplotlib.text.Text))
+
+
+def test_every_series_keeps_its_legend_entry() -> None:
+    charts.set_theme()
+    frame = pd.DataFrame({"_first": [1.0, 2.0], "$second$": [2.0, 3.0]}, index=["a", "b"])
+    fig = charts.bar_chart(frame, title="t", axis_label="a")
+    legend = fig.axes[0].get_legend()
+    plt.close(fig)
+    assert [t.get_text() for t in legend.get_texts()] == ["_first", "$second$"]
+
+
+@pytest.mark.bad_input
+def test_unknown_qualifier_in_a_chart_is_named() -> None:
+    with pytest.raises(ValueError, match=r"unknown qualifier\(s\) 'approx'; valid: exact, more"):
+        charts.bar_chart(
+            pd.Series([1.0], index=["a"]),
+            title="t",
+            axis_label="a",
+            qualifiers=pd.Series(["approx"], index=["a"]),
+        )

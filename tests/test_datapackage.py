@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -219,6 +220,88 @@ DESCRIPTOR_CASES: list[tuple[str, Callable[[Path], None], str]] = [
         ),
         "{descriptor}: resources[1] ('units'): schema: field 'unit': constraint(s) 'maxLength' "
         "are not applied by huaiyin; use required, unique, enum, pattern, minimum",
+    ),
+    (
+        "not-a-table",
+        lambda f: (
+            (f / ".env").write_text(f"API_KEY=secret\n{SECRET},x\n"),
+            edit_descriptor(f, lambda d: resource(d, "programmes").update(path=".env")),
+        ),
+        "{descriptor}: resources[2] ('programmes'): path '.env' is not a .csv file; a resource "
+        "is a CSV table",
+    ),
+    (
+        "descriptor-as-table",
+        lambda f: edit_descriptor(
+            f, lambda d: resource(d, "programmes").update(path="datapackage.json")
+        ),
+        "{descriptor}: resources[2] ('programmes'): path 'datapackage.json' is not a .csv file; "
+        "a resource is a CSV table",
+    ),
+    (
+        "one-file-two-tables",
+        lambda f: edit_descriptor(f, lambda d: resource(d, "talent").update(path="./economy.csv")),
+        "{descriptor}: resources[6] ('talent'): path './economy.csv' is the file of table "
+        "'economy' too; each table has a file of its own",
+    ),
+    (
+        "schema-is-a-pipe",
+        lambda f: (
+            os.mkfifo(f / "pipe.json"),
+            edit_descriptor(f, lambda d: resource(d, "economy").update(schema="pipe.json")),
+        ),
+        "{folder}/pipe.json: is not a regular file",
+    ),
+    (
+        "near-duplicate-name",
+        lambda f: edit_descriptor(f, lambda d: resource(d, "talent").update(name="economy ")),
+        "{descriptor}: resources[6] ('economy '): a resource name is lowercase letters, digits, "
+        "'.', '-' and '_'",
+    ),
+    (
+        "hidden-in-description",
+        lambda f: edit_descriptor(
+            f, lambda d: resource(d, "units").update(description="Units\u202e evil")
+        ),
+        "{descriptor}: resources[1].description: 'Units\\u202e evil' holds the character U+202E "
+        "(RIGHT-TO-LEFT OVERRIDE); remove it",
+    ),
+    (
+        "misspelt-constraints",
+        lambda f: edit_descriptor(
+            f,
+            lambda d: resource(d, "units")["schema"]["fields"][3].update(
+                constraint={"minimum": 1000}
+            ),
+        ),
+        "{descriptor}: resources[1] ('units'): schema: field 'factor': key(s) 'constraint' are "
+        "not read by huaiyin (a misspelling?); it reads bareNumber, constraints, decimalChar, "
+        "description, example, format, groupChar, name, title, type",
+    ),
+    (
+        "semicolon-dialect",
+        lambda f: edit_descriptor(
+            f, lambda d: resource(d, "units").update(dialect={"delimiter": ";"})
+        ),
+        "{descriptor}: resources[1] ('units'): dialect 'delimiter': ';' is not read by huaiyin; "
+        "it reads comma-separated tables with a header row and double quotes",
+    ),
+    (
+        "optional-value",
+        lambda f: (f / "figure.schema.json").write_text(
+            (f / "figure.schema.json")
+            .read_text(encoding="utf-8")
+            .replace('"bareNumber": true', '"bareNumber": true, "type": "number"', 0)
+            .replace(
+                '"description": "The number as printed, in the printed unit (365.5 for 365.5亿元; '
+                '3 for 第三; 1000 for 千万人次 in 万人次).",\n      "constraints": {\n        '
+                '"required": true\n      }',
+                '"description": "The number as printed.",\n      "constraints": {}',
+            ),
+            encoding="utf-8",
+        ),
+        "{descriptor}: table 'economy' (figure.schema.json): the figure rules need a required "
+        "field 'value'",
     ),
     (
         "unknown-type",

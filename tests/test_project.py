@@ -136,3 +136,24 @@ def test_readme_states_the_number_of_bad_input_cases() -> None:
     stated = re.search(r"\*\*(\d+) bad-input cases\*\*", README)
     assert stated, "README.md must state how many bad-input cases are tested"
     assert int(stated.group(1)) == int(collected.group(1))
+
+
+def test_dictionary_update_is_safe_with_hostile_descriptions(data_copy, tmp_path) -> None:
+    """Descriptor text is shown, never read as a marker or HTML; line endings are kept."""
+    import json
+
+    descriptor = data_copy / "datapackage.json"
+    document = json.loads(descriptor.read_text(encoding="utf-8"))
+    units = document["resources"][1]["schema"]["fields"]
+    units[0]["description"] = f"ends early {dictionary.END} <b>bold</b>"
+    units[1]["constraints"]["enum"][0] = "mo`ney"
+    descriptor.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    markdown = dictionary.render()
+    assert dictionary.END not in markdown and "&lt;b&gt;bold&lt;/b&gt;" in markdown
+    assert "``mo`ney``" in markdown
+    notes = tmp_path / "NOTES.md"
+    notes.write_bytes(f"# Notes\r\n{dictionary.START}\r\n{dictionary.END}\r\nend\r\n".encode())
+    assert dictionary.update(notes) is True
+    assert dictionary.update(notes) is False, "a second update must change nothing"
+    text = notes.read_bytes().decode()
+    assert text.count(dictionary.END) == 1 and "\n" not in text.replace("\r\n", "")

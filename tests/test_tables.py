@@ -545,3 +545,20 @@ def test_malformed_rows_are_named(data_copy: Path, change, message: str) -> None
     path = data_copy / "talent.csv"
     path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8", newline="")
     assert message in error_of(lambda: huaiyin.load_table("talent"))
+
+
+@pytest.mark.bad_input
+def test_a_referenced_column_must_be_unique(data_copy: Path) -> None:
+    import json
+
+    descriptor = data_copy / "datapackage.json"
+    document = json.loads(descriptor.read_text(encoding="utf-8"))
+    units = document["resources"][1]["schema"]
+    units.pop("primaryKey")
+    units["fields"][0]["constraints"].pop("unique")
+    descriptor.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    edit_rows(data_copy, "units", lambda rows: rows.append(list(rows[1])))
+    assert error_of(huaiyin.load_figures) == (
+        f"{data_copy / 'units.csv'}: '亿元' appears in rows 2 and 15 of column 'unit'; values "
+        "that other tables refer to must be unique"
+    )
