@@ -73,7 +73,7 @@ def cell_problem(cell: str, kind: str, constraints: dict[str, Any], hidden: bool
     return None
 
 
-def all_valid(distinct: np.ndarray, kind: str, constraints: dict[str, Any]) -> bool:
+def all_valid(distinct: list[str], kind: str, constraints: dict[str, Any]) -> bool:
     """A fast yes for a column of plain text values that meet their constraints.
 
     For a file already known to hold no hidden character; a no says only that
@@ -81,7 +81,7 @@ def all_valid(distinct: np.ndarray, kind: str, constraints: dict[str, Any]) -> b
     """
     if kind != "string":
         return False
-    values = distinct.tolist()
+    values = distinct
     if constraints.get("required") and not all(map(str.strip, values)):
         return False
     values = [v for v in values if v.strip()] if not constraints.get("required") else values
@@ -100,7 +100,7 @@ def first_row(cells: np.ndarray, bad: Callable[[Any], bool]) -> int:
 
 def typed(
     cells: np.ndarray,
-    distinct: np.ndarray,
+    distinct: list[str],
     blanks: set[str],
     kind: str,
     categories: list[str] | None,

@@ -148,6 +148,7 @@ def read_datapackage(folder: Path | None = None) -> DataPackage:
         )
     resources: dict[str, Resource] = {}
     shared: dict[str, dict[str, Any]] = {}
+    files: dict[Path, str] = {}  # each table's real file, and the table that uses it
     for number, entry in enumerate(entries):
         where = f"resources[{number}]"
         if not isinstance(entry, dict):
@@ -173,13 +174,14 @@ def read_datapackage(folder: Path | None = None) -> DataPackage:
                 descriptor_path,
                 f"{where}: path {entry['path']!r} is not a .csv file; a resource is a CSV table",
             )
-        same = [r.name for r in resources.values() if r.path.resolve() == path.resolve()]
-        if same:
+        real = path.resolve()
+        if real in files:
             raise DataError(
                 descriptor_path,
-                f"{where}: path {entry['path']!r} is the file of table {same[0]!r} too; "
+                f"{where}: path {entry['path']!r} is the file of table {files[real]!r} too; "
                 "each table has a file of its own",
             )
+        files[real] = name
         encoding = entry.get("encoding", "utf-8")
         if not isinstance(encoding, str) or encoding.lower().replace("_", "-") not in {
             "utf-8",

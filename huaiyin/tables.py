@@ -445,7 +445,7 @@ def _typed_column(
     name, kind = spec["name"], spec.get("type", "string")
     constraints = spec.get("constraints", {})
     path = resource.path
-    distinct = pd.unique(cells)
+    distinct = list(dict.fromkeys(cells.tolist()))  # in order of first appearance
     too_long = [cell for cell in distinct if len(cell) > MAX_CELL]
     if too_long:
         raise DataError(path, _TOO_LONG, row=first_row(cells, set(too_long).__contains__) + 2)
@@ -458,34 +458,33 @@ def _typed_column(
     if problems:
         position = first_row(cells, problems.__contains__)
         raise DataError(path, problems[cells[position]], position + 2, name)
-    series = pd.Series(cells, dtype=object)
     blanks = {cell for cell in distinct if cell.strip() == ""}
-    blank = series.isin(blanks).to_numpy(dtype=bool) if blanks else np.zeros(len(cells), bool)
     foreign = _foreign_key(resource, name, package)
     if foreign is not None:
-        outside = ~series.isin(foreign.members).to_numpy(dtype=bool) & ~blank
-        if outside.any():
-            position = int(outside.argmax())
+        # Distinct values come in order of first appearance: the first outsider is the row's.
+        outside = next((c for c in distinct if c not in foreign.members and c not in blanks), None)
+        if outside is not None:
+            position = first_row(cells, outside.__eq__)
             raise DataError(
                 path,
-                f"{shorten(repr(cells[position]), 80)} is not in {foreign.target.name} (column "
+                f"{shorten(repr(outside), 80)} is not in {foreign.target.name} (column "
                 f"{foreign.column!r} of {foreign.target.path.name}); valid: "
                 f"{_listing(foreign.values)}",
                 position + 2,
                 name,
             )
     if constraints.get("unique") and len(distinct) < len(cells):
-        repeated = series.duplicated().to_numpy(dtype=bool) & ~blank
-        if repeated.any():
-            position = int(repeated.argmax())
-            first = first_row(cells, cells[position].__eq__)
-            raise DataError(
-                path,
-                f"duplicate value {cells[position]!r}, first used in row {first + 2}; values "
-                "in this column must be unique",
-                position + 2,
-                name,
-            )
+        seen: dict[str, int] = {}
+        for position, cell in enumerate(cells):
+            if cell in seen and cell not in blanks:
+                raise DataError(
+                    path,
+                    f"duplicate value {cell!r}, first used in row {seen[cell] + 2}; values "
+                    "in this column must be unique",
+                    position + 2,
+                    name,
+                )
+            seen.setdefault(cell, position)
     categories = constraints.get("enum") or (foreign.values if foreign is not None else None)
     return typed(cells, distinct, blanks, kind, categories)
 
