@@ -15,6 +15,7 @@ import io
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from huaiyin.columns import all_valid, cell_problem, first_row, shorten, typed
-from huaiyin.datapackage import DataPackage, Resource, read_datapackage
+from huaiyin.datapackage import DataPackage, Resource, data_dir, read_datapackage
 from huaiyin.errors import DataError
 from huaiyin.figure_rules import first_problem
 from huaiyin.text import find_hidden
@@ -40,7 +41,7 @@ def list_tables() -> list[str]:
     >>> list_tables()[:3]
     ['sources', 'units', 'programmes']
     """
-    return list(read_datapackage().resources)
+    return list(_package().resources)
 
 
 def load_table(name: str) -> pd.DataFrame:
@@ -74,7 +75,7 @@ def load_table(name: str) -> pd.DataFrame:
     """
     if not isinstance(name, str):
         raise TypeError(f"load_table() takes a table name as a string, not {type(name).__name__}")
-    package = read_datapackage()
+    package = _package()
     if name not in package.resources:
         raise KeyError(f"no table named {name!r}; valid names: {', '.join(package.resources)}")
     return _table(package, name).copy()
@@ -89,7 +90,7 @@ def load_figures() -> pd.DataFrame:
     >>> figures["theme"].cat.categories.tolist()
     ['economy', 'projects', 'tourism', 'talent', 'governance']
     """
-    return _all_figures(read_datapackage()).copy()
+    return _all_figures(_package()).copy()
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def figure(figure_id: str) -> Figure:
             f"figure() takes a figure id as a string, such as 'hy2023h1.gdp', "
             f"not {type(figure_id).__name__}"
         )
-    package = read_datapackage()
+    package = _package()
     snapshot = _snapshot(package)
     if snapshot.by_id is None:
         snapshot.by_id = _all_figures(package).set_index("id")
@@ -165,6 +166,8 @@ class _Snapshot:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     figures: pd.DataFrame | None = None
     by_id: pd.DataFrame | None = None
+    package: DataPackage | None = None
+    memo: dict[str, Any] = field(default_factory=dict)
 
 
 _CACHE: dict[Path, _Snapshot] = {}
@@ -191,14 +194,42 @@ def _digest(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def _settled(stats: tuple[tuple[int, ...], ...], now: int) -> bool:
+    return all(s[-1] < now - _SETTLED_NS for s in stats if len(s) > 1)
+
+
+def _package() -> DataPackage:
+    """The current data package: parsed and checked again whenever one of its files changed.
+
+    The check (every path inside the data folder, and so on) is kept with the files it was
+    made on: a retargeted link or an edited descriptor changes their stats.
+    """
+    folder = data_dir()
+    cached = _CACHE.get(folder)
+    if cached is not None and cached.package is not None:
+        stats = tuple(_stat(p) for p in cached.package.files())
+        if stats == cached.stats and _settled(stats, time.time_ns()):
+            return cached.package
+    package = read_datapackage(folder)
+    _snapshot(package).package = package
+    return package
+
+
+def memo(key: str, build: Callable[[], Any]) -> Any:
+    """A value computed from the current data (a lookup table, say), kept until it changes."""
+    snapshot = _snapshot(_package())
+    if key not in snapshot.memo:
+        snapshot.memo[key] = build()
+    return snapshot.memo[key]
+
+
 def _snapshot(package: DataPackage) -> _Snapshot:
     """The cache entry for the package's current content, emptied if the content changed."""
     now = time.time_ns()
     paths = package.files()
     stats = tuple(_stat(p) for p in paths)
     cached = _CACHE.get(package.folder)
-    settled = all(s[-1] < now - _SETTLED_NS for s in stats if len(s) > 1)
-    if cached is not None and cached.stats == stats and settled:
+    if cached is not None and cached.stats == stats and _settled(stats, now):
         return cached
     digest = _digest(paths)
     if cached is not None and cached.digest == digest:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from numbers import Real
 
-from huaiyin.tables import load_table
+from huaiyin.tables import load_table, memo
 
 __all__ = ["Unit", "UnitError", "convert", "to_base", "unit"]
 
@@ -32,6 +32,11 @@ class Unit:
 
 
 def _units() -> dict[str, Unit]:
+    # Built once per version of the data: derived figures look units up many times.
+    return memo("units", _read_units)  # type: ignore[no-any-return]
+
+
+def _read_units() -> dict[str, Unit]:
     records = load_table("units").to_dict("records")
     return {
         str(r["unit"]): Unit(
