@@ -463,37 +463,38 @@ def _check_constraints(constraints: Any, kind: str, path: Path, where: str) -> N
 
 def _check_figure_schemas(package: DataPackage) -> None:
     """The figure tables have what the row rules read, and so does their units table."""
-    descriptor = package.folder / DESCRIPTOR
     for name in package.figure_tables():
         resource = package.resources[name]
-        fields = {f["name"]: f for f in resource.schema["fields"]}
         where = f"table {name!r} ({FIGURE_SCHEMA})"
-        for column in RULE_FIELDS:
-            field = fields.get(column)
-            if field is None or not field.get("constraints", {}).get("required"):
-                raise DataError(
-                    descriptor,
-                    f"{where}: the figure rules need a required field {column!r}",
-                )
-        if fields["value"]["type"] != "number":
-            raise DataError(descriptor, f"{where}: 'value' must be a number field")
+        _needs(package, resource, where, RULE_FIELDS, number="value")
         units = [
             k["reference"]["resource"]
             for k in resource.schema.get("foreignKeys", [])
             if k["fields"] == ["unit"]
         ]
         if not units:
-            raise DataError(descriptor, f"{where}: 'unit' needs a foreign key to the units table")
-        target = {f["name"]: f for f in package.resources[units[0]].schema["fields"]}
-        for column in UNIT_FIELDS:
-            field = target.get(column)
-            if field is None or not field.get("constraints", {}).get("required"):
-                raise DataError(
-                    descriptor,
-                    f"table {units[0]!r}: the figure rules need a required field {column!r}",
-                )
-        if target["factor"]["type"] != "number":
-            raise DataError(descriptor, f"table {units[0]!r}: 'factor' must be a number field")
+            raise DataError(
+                package.folder / DESCRIPTOR,
+                f"{where}: 'unit' needs a foreign key to the units table",
+            )
+        target = package.resources[units[0]]
+        _needs(package, target, f"table {target.name!r}", UNIT_FIELDS, number="factor")
+
+
+def _needs(
+    package: DataPackage, resource: Resource, where: str, columns: tuple[str, ...], number: str
+) -> None:
+    """``resource`` has each of ``columns`` as a required field, and ``number`` as a number."""
+    fields = {f["name"]: f for f in resource.schema["fields"]}
+    for column in columns:
+        field = fields.get(column)
+        if field is None or not field.get("constraints", {}).get("required"):
+            raise DataError(
+                package.folder / DESCRIPTOR,
+                f"{where}: the figure rules need a required field {column!r}",
+            )
+    if fields[number]["type"] != "number":
+        raise DataError(package.folder / DESCRIPTOR, f"{where}: {number!r} must be a number field")
 
 
 def _check_foreign_keys(package: DataPackage) -> None:

@@ -94,6 +94,11 @@ def edit_descriptor(folder: Path, change: Callable[[dict[str, Any]], None]) -> N
     path.write_text(json.dumps(descriptor, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
+def edit_schema(folder: Path, old: str, new: str) -> None:
+    path = folder / "figure.schema.json"
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+
+
 def resource(descriptor: dict[str, Any], name: str) -> dict[str, Any]:
     (found,) = [r for r in descriptor["resources"] if r["name"] == name]
     return found
@@ -189,23 +194,13 @@ DESCRIPTOR_CASES: list[tuple[str, Callable[[Path], None], str]] = [
     ),
     (
         "invalid-regex",
-        lambda f: (f / "figure.schema.json").write_text(
-            (f / "figure.schema.json")
-            .read_text(encoding="utf-8")
-            .replace('"[a-z][a-z0-9_]*"', '"[a-z"', 1),
-            encoding="utf-8",
-        ),
+        lambda f: edit_schema(f, '"[a-z][a-z0-9_]*"', '"[a-z"'),
         "{folder}/figure.schema.json: schema: field 'indicator': pattern '[a-z' is not a valid "
         "regular expression: unterminated character set at position 0",
     ),
     (
         "unknown-foreign-table",
-        lambda f: (f / "figure.schema.json").write_text(
-            (f / "figure.schema.json")
-            .read_text(encoding="utf-8")
-            .replace('"resource": "units"', '"resource": "unit"'),
-            encoding="utf-8",
-        ),
+        lambda f: edit_schema(f, '"resource": "units"', '"resource": "unit"'),
         "{descriptor}: table 'economy': foreign key on 'unit' refers to table 'unit', which does "
         "not exist; tables: sources, units, programmes, economy, projects, tourism, talent, "
         "governance",
@@ -288,17 +283,12 @@ DESCRIPTOR_CASES: list[tuple[str, Callable[[Path], None], str]] = [
     ),
     (
         "optional-value",
-        lambda f: (f / "figure.schema.json").write_text(
-            (f / "figure.schema.json")
-            .read_text(encoding="utf-8")
-            .replace('"bareNumber": true', '"bareNumber": true, "type": "number"', 0)
-            .replace(
-                '"description": "The number as printed, in the printed unit (365.5 for 365.5亿元; '
-                '3 for 第三; 1000 for 千万人次 in 万人次).",\n      "constraints": {\n        '
-                '"required": true\n      }',
-                '"description": "The number as printed.",\n      "constraints": {}',
-            ),
-            encoding="utf-8",
+        lambda f: edit_schema(
+            f,
+            '"description": "The number as printed, in the printed unit (365.5 for 365.5亿元; '
+            '3 for 第三; 1000 for 千万人次 in 万人次).",\n      "constraints": {\n        '
+            '"required": true\n      }',
+            '"description": "The number as printed.",\n      "constraints": {}',
         ),
         "{descriptor}: table 'economy' (figure.schema.json): the figure rules need a required "
         "field 'value'",
