@@ -236,11 +236,33 @@ def _read_notebook(path: Path) -> Any:
             f"{path}: the first cell must be a Markdown cell whose first line is the title, "
             "as in '# Economy（经济）'"
         )
-    # Executed afresh: no stored output (of a cell the kernel skips, say) reaches the PDF.
-    for cell in notebook.cells:
+    for index, cell in enumerate(notebook.cells):
+        # Executed afresh: no stored output (of a cell the kernel skips, say) reaches the PDF.
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+        elif (remote := _remote_reference(cell.source)) is not None:
+            raise BriefingError(
+                f"{path}: cell {index} (id {cell.get('id', '?')}) refers to {remote}; briefings "
+                "are built offline from local files and data URIs"
+            )
     return notebook
+
+
+# An image or link target in Markdown or HTML that would be fetched from somewhere else.
+_REFERENCE = re.compile(
+    r"""(?:\bsrc\s*=\s*["']?|\bhref\s*=\s*["']?|!\[[^\]]*\]\(\s*<?)\s*"""
+    r"""(?P<url>(?!data:|file:)[a-zA-Z][a-zA-Z0-9+.-]*:[^\s"'<>)]*|//[^\s"'<>)]*)"""
+)
+
+
+def _remote_reference(text: str) -> str | None:
+    """The first remote image or stylesheet a cell's Markdown or HTML would load, if any."""
+    for match in _REFERENCE.finditer(text):
+        url = match["url"]
+        if match.group(0).lstrip().lower().startswith("href") and not url.endswith(".css"):
+            continue  # a link is printed, not fetched
+        return url
+    return None
 
 
 def _visible(text: str) -> bool:
@@ -394,6 +416,9 @@ def _output_problem(cell: Any) -> str | None:
         if output.get("output_type") == "stream" and output.get("name") == "stderr":
             return f"wrote to stderr: {_first_line(output.get('text'))}"
         data = output.get("data", {})
+        remote = _remote_reference("".join(data.get("text/html", "")))
+        if remote is not None:
+            return f"shows {remote}, which a briefing built offline cannot fetch"
         if "text/latex" in data and "text/html" not in data:
             return "shows LaTeX, which the PDF cannot typeset; show text, HTML or an image"
         for mime, content in data.items():

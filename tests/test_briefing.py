@@ -555,3 +555,17 @@ def test_day_old_temporaries_are_stale_even_if_their_process_id_is_in_use(tmp_pa
     os.utime(reused, (day_ago, day_ago))
     assert set(briefing._remove_stale_temporaries(out)) >= {reused, overflow}
     assert not reused.exists() and not overflow.exists()
+
+
+@pytest.mark.bad_input
+def test_a_remote_image_in_markdown_is_refused_naming_the_cell(tmp_path: Path) -> None:
+    path = notebook_file(tmp_path, "86-remote.ipynb", "x = 1")
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell("![chart](https://example.com/c.png)"))
+    nbformat.write(notebook, path)
+    text, progress = build_error(tmp_path / "out", [path])
+    assert text == (
+        f"{path}: cell 2 (id {notebook.cells[2].id}) refers to https://example.com/c.png; "
+        "briefings are built offline from local files and data URIs"
+    )
+    assert progress == []
