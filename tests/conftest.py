@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pypdfium2 as pdfium
 import pytest
 
 import huaiyin
@@ -79,6 +80,12 @@ def source_texts(sources: pd.DataFrame) -> dict[str, str]:
         )
         texts[source.id] = ReportText(data.decode("utf-8"))
     return texts
+
+
+def pdf_text(path: Path) -> str:
+    """The text of every page of a PDF, as a reader's copy-and-paste would give it."""
+    document = pdfium.PdfDocument(path)
+    return "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
 
 
 GUARD = ROOT / "tests" / "netguard"
