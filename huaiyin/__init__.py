@@ -7,7 +7,7 @@
 '343.5 亿元'
 
 Modules: :mod:`huaiyin.units` (conversions), :mod:`huaiyin.derive` (derived figures) and
-:mod:`huaiyin.charts` (chart style; imported on first use, as it loads matplotlib).
+:mod:`huaiyin.present` (reader tables) and :mod:`huaiyin.charts` (chart style; imported on first use, as it loads matplotlib).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from huaiyin import derive, units
+from huaiyin import derive, present, units
 from huaiyin.tables import DataError, Figure, figure, list_tables, load_figures, load_table
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "list_tables",
     "load_figures",
     "load_table",
+    "present",
     "units",
 ]
 

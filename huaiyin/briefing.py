@@ -40,6 +40,7 @@ from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from huaiyin import fonts
+from huaiyin.present import period_words
 from huaiyin.tables import load_table
 
 __all__ = ["BriefingError", "build", "default_notebooks"]
@@ -461,8 +462,11 @@ def _stylesheet(font_dir: Path, text: str) -> str:
 
 def _body(sections: list[Section], front_matter: bool = False) -> str:
     sources = load_table("sources")
-    cited = "; ".join(f"记者{r.reporter}报道 ({r.period})" for r in sources.itertuples())
-    parts = [f'<div class="source-line">{html.escape(f"来源 Source: {cited} · huaiyin")}</div>']
+    cited = "; ".join(
+        f"记者{r.reporter}报道 report by {r.reporter}, {period_words(str(r.period))}"
+        for r in sources.itertuples()
+    )
+    parts = [f'<div class="source-line">{html.escape(f"来源 Source: {cited}")}</div>']
     if front_matter:
         parts.append(_title_page(sources))
         items = "".join(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -104,3 +105,29 @@ def test_combined_briefing_has_title_page_and_contents(built: tuple[Path, list[s
         "目录 Contents",
     ):
         assert expected in text, expected
+
+
+# What a reader sees: no ids, no internal words, no raw floats, the source on every page.
+INTERNAL_WORDS = ["hy2023h1.", "more_than", "less_than", "unstated", "2023YTD", "2023H1", "derive."]
+
+
+@pytest.mark.parametrize("name", PDF_NAMES)
+def test_pdf_shows_no_ids_codes_or_raw_numbers(built: tuple[Path, list[str]], name: str) -> None:
+    text = pdf_text(built[0] / name)
+    for word in INTERNAL_WORDS:
+        assert word not in text, f"{name} prints {word!r}"
+    assert not re.search(r"\bNaN\b|\bnan\b|<NA>", text), f"{name} prints a missing value"
+    # Reader tables state their rounding; none states more than 3 decimal places.
+    long_decimals = re.findall(r"\d+\.\d{4,}", text)
+    assert not long_decimals, f"{name} prints unrounded numbers: {long_decimals[:5]}"
+    whole_as_float = re.findall(r"(?<![\d.])\d+\.0(?![\d%])", text)
+    assert not whole_as_float, f"{name} prints whole numbers as decimals: {whole_as_float[:5]}"
+
+
+def test_every_page_after_the_title_page_names_the_source(built: tuple[Path, list[str]]) -> None:
+    document = pdfium.PdfDocument(built[0] / briefing.COMBINED)
+    pages = [document[i].get_textpage().get_text_range() for i in range(len(document))]
+    footer = "来源 Source: 记者"
+    assert footer not in pages[0], "the title page has no footer"
+    missing = [i + 1 for i, page in enumerate(pages) if i and footer not in page]
+    assert not missing, f"pages without the source footer: {missing}"

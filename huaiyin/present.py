@@ -1,0 +1,209 @@
+"""Reader tables: figures and derived figures as a reader writes them, for notebooks and PDFs.
+
+A reader table has no index, no ids and no internal words: one value column as the report
+prints it (超220万人次, 近30亿元, 第三, 6.4%), the period in words, integers as integers and
+derived values rounded to the precision the table states. Its plain-text form, which nbval
+compares, carries the same numbers as its HTML form. Each row's figure ids ride along in an
+HTML attribute that no reader sees, so tools can still tell which figures a notebook shows.
+
+>>> import huaiyin
+>>> from huaiyin import derive, present
+>>> present.figures_table(huaiyin.load_table("economy").head(2))
+Indicator                                        Value      Period
+全区生产总值 Gross domestic product              365.5亿元  H1 2023
+全区生产总值增速 Gross domestic product, growth  6.4%       H1 2023
+>>> present.derived_table(
+...     {"GDP a year earlier 上年同期GDP": derive.implied_prior_level(
+...         "hy2023h1.gdp", "hy2023h1.gdp_growth")})
+Derived figure                  Value      Period
+GDP a year earlier 上年同期GDP  343.5亿元  H1 2022
+Rounded to 1 decimal place.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from huaiyin.derive import SYMBOLS, Derived
+from huaiyin.tables import Figure
+
+__all__ = ["ReaderTable", "derived_table", "figures_table", "period_words"]
+
+# What the kind of a figure adds to its subject's name, in English and in Chinese.
+_KIND_WORDS = {
+    "level": ("", ""),
+    "count": ("", ""),
+    "growth": (", growth", "增速"),
+    "rank": (", rank in Jinan", "全市位次"),
+    "target": (", target", "目标"),
+}
+
+
+def period_words(period: str) -> str:
+    """A period code in words: ``2023H1`` → ``H1 2023``, ``2023YTD`` → ``2023, year to date``.
+
+    >>> [period_words(p) for p in ("2023H1", "2023YTD", "unstated", "2023", "2022H1")]
+    ['H1 2023', '2023, year to date', 'not stated', '2023', 'H1 2022']
+    """
+    parts = [p.strip() for p in period.split("/")]
+    if len(parts) > 1:
+        return " and ".join(dict.fromkeys(period_words(p) for p in parts))
+    if period == "unstated":
+        return "not stated"
+    match = re.fullmatch(r"(\d{4})(H1|H2|YTD)?", period)
+    if match is None:
+        raise ValueError(
+            f"period {period!r} is not one of YYYY, YYYYH1, YYYYH2, YYYYYTD or unstated"
+        )
+    year, part = match.groups()
+    return {None: year, "H1": f"H1 {year}", "H2": f"H2 {year}", "YTD": f"{year}, year to date"}[
+        part
+    ]
+
+
+@dataclass(frozen=True)
+class ReaderTable:
+    """A table for readers: headed columns of text, and a note under it.
+
+    ``figures`` holds, for each row, the ids of the figures it shows; they go into the HTML
+    as a ``data-figures`` attribute, which no reader sees.
+    """
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    figures: tuple[tuple[str, ...], ...] = ()
+    note: str = ""
+    align: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        for row in self.rows:
+            if len(row) != len(self.columns):
+                raise ValueError(f"row {row!r} has {len(row)} cells for {len(self.columns)}")
+
+    def __repr__(self) -> str:
+        widths = [
+            max(_width(text) for text in column)
+            for column in zip(self.columns, *self.rows, strict=True)
+        ]
+        lines = [
+            "  ".join(_pad(text, width) for text, width in zip(line, widths, strict=True)).rstrip()
+            for line in (self.columns, *self.rows)
+        ]
+        if self.note:
+            lines.append(self.note)
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        aligns = self.align or ("left",) * len(self.columns)
+        head = "".join(
+            f'<th style="text-align: {a}">{html.escape(c)}</th>'
+            for c, a in zip(self.columns, aligns, strict=True)
+        )
+        body = []
+        for position, row in enumerate(self.rows):
+            ids = self.figures[position] if position < len(self.figures) else ()
+            attribute = f' data-figures="{html.escape(" ".join(ids))}"' if ids else ""
+            cells = "".join(
+                f'<td style="text-align: {a}">{_html_cell(text)}</td>'
+                for text, a in zip(row, aligns, strict=True)
+            )
+            body.append(f"<tr{attribute}>{cells}</tr>")
+        note = f'<p class="reader-note">{html.escape(self.note)}</p>' if self.note else ""
+        return (
+            f'<table class="reader"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>{note}"
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The same rows as a DataFrame of text, for further work."""
+        return pd.DataFrame(list(self.rows), columns=list(self.columns))
+
+
+def figures_table(figures: pd.DataFrame | Iterable[Figure]) -> ReaderTable:
+    """Figures as a reader's table: name in Chinese and English, printed value, period.
+
+    ``figures`` is a table from :func:`huaiyin.load_table` or :func:`huaiyin.load_figures`
+    (or rows of it), or :class:`~huaiyin.Figure` objects. The value is the report's own
+    printed form, hedge included.
+    """
+    records = (
+        figures.to_dict("records") if isinstance(figures, pd.DataFrame) else map(vars, figures)
+    )
+    rows, ids = [], []
+    for record in records:
+        english, chinese = _KIND_WORDS[str(record["kind"])]
+        scope = "" if record["scope_en"] == "Huaiyin District" else f" ({record['scope_en']})"
+        name = f"{record['subject_zh']}{chinese} {record['subject_en']}{english}{scope}"
+        rows.append((name, str(record["printed"]), period_words(str(record["period"]))))
+        ids.append((str(record["id"]),))
+    return ReaderTable(
+        ("Indicator", "Value", "Period"),
+        tuple(rows),
+        tuple(ids),
+        align=("left", "right", "left"),
+    )
+
+
+def derived_table(results: Mapping[str, Derived], decimals: int = 1) -> ReaderTable:
+    """Derived figures as a reader's table: the name you give, value with its hedge, period.
+
+    Values are rounded to ``decimals`` places (the note under the table says so); the sign
+    before a value keeps the direction of the report's hedges: ``<`` under, ``>`` over,
+    ``≈`` about.
+    """
+    rows = tuple(
+        (name, _derived_value(result, decimals), period_words(result.period))
+        for name, result in results.items()
+    )
+    places = "place" if decimals == 1 else "places"
+    note = f"Rounded to {decimals} decimal {places}." if decimals else "Rounded to whole numbers."
+    hedged = [r for r in results.values() if r.qualifier != "exact"]
+    if hedged:
+        note += " < under, > over, ≈ about: the direction the report's hedges imply."
+    return ReaderTable(
+        ("Derived figure", "Value", "Period"),
+        rows,
+        tuple(result.inputs for result in results.values()),
+        note,
+        align=("left", "right", "left"),
+    )
+
+
+def _derived_value(result: Derived, decimals: int) -> str:
+    if not math.isfinite(result.value):
+        raise ValueError(f"derived value {result.value!r} is not a number a reader can read")
+    number = f"{result.value:,.{decimals}f}"
+    return f"{SYMBOLS[result.qualifier]}{number}{_unit_gap(result.unit)}{result.unit}"
+
+
+def _unit_gap(unit: str) -> str:
+    # Chinese units follow the number directly (365.5亿元); words and symbols after a space.
+    return "" if unit.startswith("%") or (unit[:1] and _wide(unit[0])) else " "
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in {"W", "F"}
+
+
+def _width(text: str) -> int:
+    return sum(2 if _wide(c) else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def _html_cell(text: str) -> str:
+    # Keep each run of Chinese characters on one line: a name is never broken mid-word.
+    return re.sub(
+        r"([\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+)",
+        r'<span style="white-space: nowrap">\1</span>',
+        html.escape(text),
+    )

@@ -1,0 +1,85 @@
+"""Reader tables: what a briefing reader sees of figures and derived figures."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import huaiyin
+from huaiyin import derive, present
+
+
+def test_periods_read_as_words() -> None:
+    assert [present.period_words(p) for p in ("2023H1", "2023YTD", "unstated", "2023")] == [
+        "H1 2023",
+        "2023, year to date",
+        "not stated",
+        "2023",
+    ]
+    assert present.period_words("2023H1 / unstated") == "H1 2023 and not stated"
+
+
+def test_an_unknown_period_code_is_named() -> None:
+    with pytest.raises(ValueError, match=r"period '2023Q3' is not one of YYYY, YYYYH1"):
+        present.period_words("2023Q3")
+
+
+def test_figures_show_their_printed_form_and_no_internal_words() -> None:
+    table = present.figures_table(huaiyin.load_figures())
+    text = repr(table)
+    for printed in ("365.5亿元", "超220万人次", "近30亿元", "第三", "6.4%"):
+        assert printed in text
+    for internal in ("hy2023h1.", "more_than", "nearly", "unstated", "2023YTD", "2023H1", "NaN"):
+        assert internal not in text, internal
+    assert "H1 2023" in text and "not stated" in text and "year to date" in text
+    # The HTML carries the same rows, and the ids only in an attribute no reader sees.
+    page = table._repr_html_()
+    assert 'data-figures="hy2023h1.gdp"' in page
+    assert ">365.5<span" in page and ">H1 2023</td>" in page
+
+
+def test_chinese_names_are_kept_on_one_line_in_html() -> None:
+    page = present.figures_table([huaiyin.figure("hy2023h1.gdp")])._repr_html_()
+    assert '<span style="white-space: nowrap">全区生产总值</span>' in page
+
+
+def test_derived_values_are_rounded_as_stated_and_keep_their_direction() -> None:
+    per_visit = derive.per_unit(
+        "hy2023h1.exhibition_consumption",
+        "hy2023h1.exhibition_visitors",
+        unit_of_total="yuan",
+        per="visit",
+    )
+    table = present.derived_table({"spend per visit": per_visit}, decimals=0)
+    assert table.rows == (("spend per visit", "<1,364 yuan/visit", "H1 2023"),)
+    assert table.note.startswith("Rounded to whole numbers. < under, > over")
+    two = present.derived_table({"spend per visit": per_visit}, decimals=2)
+    assert two.rows[0][1] == "<1,363.64 yuan/visit"
+    assert two.note.startswith("Rounded to 2 decimal places.")
+    assert two.figures == (("hy2023h1.exhibition_consumption", "hy2023h1.exhibition_visitors"),)
+
+
+def test_exact_derived_values_carry_no_hedge_note() -> None:
+    prior = derive.implied_prior_level("hy2023h1.gdp", "hy2023h1.gdp_growth")
+    table = present.derived_table({"GDP a year earlier": prior})
+    assert table.rows == (("GDP a year earlier", "343.5亿元", "H1 2022"),)
+    assert table.note == "Rounded to 1 decimal place."
+
+
+@pytest.mark.bad_input
+def test_a_derived_value_no_reader_can_read_is_refused() -> None:
+    broken = derive.Derived(math.nan, "亿元", "exact", ("x",), "2023H1", "", "")
+    with pytest.raises(ValueError, match="derived value nan is not a number a reader can read"):
+        present.derived_table({"broken": broken})
+
+
+@pytest.mark.bad_input
+def test_a_row_of_the_wrong_width_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"row \('a',\) has 1 cells for 2"):
+        present.ReaderTable(("A", "B"), (("a",),))
+
+
+def test_text_form_aligns_chinese_by_its_display_width() -> None:
+    table = present.ReaderTable(("Name", "Value"), (("全区", "1"), ("GDP", "2")))
+    assert repr(table).splitlines() == ["Name  Value", "全区  1", "GDP   2"]
