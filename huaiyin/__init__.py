@@ -6,8 +6,9 @@
 >>> str(huaiyin.derive.implied_prior_level("hy2023h1.gdp", "hy2023h1.gdp_growth"))
 '343.5 亿元'
 
-Modules: :mod:`huaiyin.units` (conversions), :mod:`huaiyin.derive` (derived figures) and
-:mod:`huaiyin.present` (reader tables) and :mod:`huaiyin.charts` (chart style; imported on first use, as it loads matplotlib).
+Modules: :mod:`huaiyin.units` (conversions), :mod:`huaiyin.derive` (derived figures),
+:mod:`huaiyin.present` (reader tables) and :mod:`huaiyin.charts` (chart style; imported on
+first use, as it loads matplotlib).
 """
 
 from __future__ import annotations
