@@ -34,7 +34,7 @@ import pandas as pd
 from huaiyin.derive import SYMBOLS, Derived
 from huaiyin.tables import Figure
 
-__all__ = ["ReaderTable", "derived_table", "figures_table", "period_words"]
+__all__ = ["ReaderTable", "derived_table", "figures_table", "indicators_table", "period_words"]
 
 # What the kind of a figure adds to its subject's name, in English and in Chinese.
 _KIND_WORDS = {
@@ -148,6 +148,45 @@ def figures_table(figures: pd.DataFrame | Iterable[Figure]) -> ReaderTable:
         tuple(rows),
         tuple(ids),
         align=("left", "right", "left"),
+    )
+
+
+def indicators_table(figures: pd.DataFrame, indicators: Iterable[str]) -> ReaderTable:
+    """One row per indicator: its level, growth and rank as printed, "—" where there is none.
+
+    ``figures`` is a table from :func:`huaiyin.load_figures` (or part of it); ``indicators``
+    are values of its ``indicator`` column, in the order the rows should follow.
+
+    >>> import huaiyin
+    >>> indicators_table(huaiyin.load_figures(), ["gdp", "fixed_asset_investment"])
+    Indicator                            Level      Growth  Rank in Jinan  Period
+    全区生产总值 Gross domestic product  365.5亿元  6.4%    —              H1 2023
+    固定资产投资 Fixed-asset investment  —          20.5%   第三           H1 2023
+    """
+    rows, ids = [], []
+    for indicator in indicators:
+        group = figures[figures["indicator"] == indicator]
+        if group.empty:
+            raise ValueError(f"no figures for indicator {indicator!r}")
+        printed = {str(k): str(p) for k, p in zip(group["kind"], group["printed"], strict=True)}
+        level = next((printed[k] for k in ("level", "count", "target") if k in printed), "—")
+        first = group.iloc[0]
+        periods = " / ".join(dict.fromkeys(str(p) for p in group["period"]))
+        rows.append(
+            (
+                f"{first['subject_zh']} {first['subject_en']}",
+                level,
+                printed.get("growth", "—"),
+                printed.get("rank", "—"),
+                period_words(periods),
+            )
+        )
+        ids.append(tuple(str(i) for i in group["id"]))
+    return ReaderTable(
+        ("Indicator", "Level", "Growth", "Rank in Jinan", "Period"),
+        tuple(rows),
+        tuple(ids),
+        align=("left", "right", "right", "right", "left"),
     )
 
 

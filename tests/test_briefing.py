@@ -131,3 +131,15 @@ def test_every_page_after_the_title_page_names_the_source(built: tuple[Path, lis
     assert footer not in pages[0], "the title page has no footer"
     missing = [i + 1 for i, page in enumerate(pages) if i and footer not in page]
     assert not missing, f"pages without the source footer: {missing}"
+
+
+@pytest.mark.parametrize("name", ["00-overview.pdf", briefing.COMBINED])
+def test_key_numbers_come_first_with_gdp_and_its_growth(
+    built: tuple[Path, list[str]], name: str
+) -> None:
+    text = pdf_text(built[0] / name)
+    key = text.index("Key numbers")
+    assert key < text.index("The source"), "the key numbers open the overview"
+    rows = text[key:].splitlines()
+    gdp = next(line for line in rows if line.startswith("全区生产总值 Gross domestic product"))
+    assert gdp.split()[-5:] == ["365.5亿元", "6.4%", "—", "H1", "2023"], gdp

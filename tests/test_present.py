@@ -83,3 +83,23 @@ def test_a_row_of_the_wrong_width_is_refused() -> None:
 def test_text_form_aligns_chinese_by_its_display_width() -> None:
     table = present.ReaderTable(("Name", "Value"), (("全区", "1"), ("GDP", "2")))
     assert repr(table).splitlines() == ["Name  Value", "全区  1", "GDP   2"]
+
+
+def test_indicators_put_level_growth_and_rank_side_by_side() -> None:
+    table = present.indicators_table(huaiyin.load_figures(), ["budget_revenue", "car_sales"])
+    assert table.rows == (
+        ("一般公共预算收入 General public budget revenue", "28.4亿元", "16.4%", "第六", "H1 2023"),
+        (
+            "限上汽车销售企业销售额 Sales of car dealers above designated size",
+            "166.72亿元",
+            "13.31%",
+            "—",
+            "2023, year to date",
+        ),
+    )
+
+
+@pytest.mark.bad_input
+def test_an_unknown_indicator_is_named() -> None:
+    with pytest.raises(ValueError, match="no figures for indicator 'GDP'"):
+        present.indicators_table(huaiyin.load_figures(), ["GDP"])
