@@ -181,7 +181,9 @@ async def run_in_lab(page: Any, lab: str, name: str) -> dict[str, object]:
     stderr = page.locator('[data-mime-type="application/vnd.jupyter.stderr"]')
     return {
         "stderr": await stderr.all_inner_texts(),
-        "tables": await page.locator(".jp-OutputArea-output table.dataframe").count(),
+        "tables": await page.locator(
+            ".jp-OutputArea-output table.reader, .jp-OutputArea-output table.dataframe"
+        ).count(),
         "image_widths": await page.eval_on_selector_all(
             ".jp-OutputArea-output img[src^='data:image/png']",
             "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)",
