@@ -13,6 +13,7 @@ import base64
 import contextlib
 import html
 import io
+import itertools
 import json
 import os
 import re
@@ -47,6 +48,8 @@ __all__ = ["BriefingError", "build", "default_notebooks"]
 
 COMBINED = "huaiyin-briefing.pdf"
 REMOVE_TAG = "remove-cell"
+KEEP_TAG = "keep-with-next"
+CHART_TAG = "chart"
 
 
 class BriefingError(RuntimeError):
@@ -366,8 +369,46 @@ def _section(path: Path, notebook: Any) -> Section:
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags={REMOVE_TAG}, enabled=True), enabled=True
     )
-    body, _ = exporter.from_notebook_node(notebook)
+    body, _ = exporter.from_notebook_node(_for_print(notebook))
     return Section(notebook=path, title=title, body=body)
+
+
+def _for_print(notebook: Any) -> Any:
+    """Lay the notebook out for pages: the title breaks before its Chinese part, and text
+    stays on the page of what follows it.
+
+    The text introducing a chart moves into the chart's cell, as its first output, and the
+    cell is kept whole (tag ``chart``); WeasyPrint does not move a heading to the next page
+    for a chart that starts in a separate block. A cell that ends with a heading is kept with
+    the next one (tag ``keep-with-next``). Tags become classes the stylesheet acts on.
+    """
+    title = notebook.cells[0]
+    title.source = re.sub(
+        r"^(# .*?)(（[^（）\n]*）)\s*$",
+        r'\1<span class="title-zh">\2</span>',
+        title.source,
+        count=1,
+        flags=re.MULTILINE,
+    )
+    shown = [c for c in notebook.cells if REMOVE_TAG not in c.metadata.get("tags", [])]
+    for cell, after in itertools.pairwise(shown):
+        if cell.cell_type != "markdown":
+            continue
+        introduces_chart = any(
+            mime.startswith("image/")
+            for output in after.get("outputs", [])
+            for mime in output.get("data", {})
+        )
+        if introduces_chart:
+            text = nbformat.v4.new_output("display_data", data={"text/markdown": cell.source})
+            after.outputs.insert(0, text)
+            after.metadata.setdefault("tags", []).append(CHART_TAG)
+            cell.metadata.setdefault("tags", []).append(REMOVE_TAG)
+            continue
+        lines = [line for line in cell.source.splitlines() if line.strip()]
+        if lines and lines[-1].lstrip().startswith("#"):
+            cell.metadata.setdefault("tags", []).append(KEEP_TAG)
+    return notebook
 
 
 async def _execute(path: Path, notebook: Any) -> Any:
@@ -468,16 +509,19 @@ def _body(sections: list[Section], front_matter: bool = False) -> str:
     )
     parts = [f'<div class="source-line">{html.escape(f"来源 Source: {cited}")}</div>']
     if front_matter:
-        parts.append(_title_page(sources))
         items = "".join(
             f'<li><a href="#section-{i}">{html.escape(s.title)}</a></li>'
             for i, s in enumerate(sections)
         )
-        parts.append(f'<nav class="contents"><h2>目录 Contents</h2><ol>{items}</ol></nav>')
+        # The contents share the title page, so that the key numbers open page 2.
+        contents = f'<nav class="contents"><h2>目录 Contents</h2><ol>{items}</ol></nav>'
+        parts.append(_title_page(sources, contents))
     parts += [
         f'<section class="notebook" id="section-{i}">{s.body}</section>'
         for i, s in enumerate(sections)
     ]
+    if front_matter:
+        parts.append(_about_the_data(sources))
     return "".join(parts)
 
 
@@ -502,10 +546,14 @@ def _periods(sources: pd.DataFrame) -> tuple[str, str]:
     return "、".join(zh), ", ".join(en)
 
 
-def _title_page(sources: pd.DataFrame) -> str:
+def _title_page(sources: pd.DataFrame, contents: str) -> str:
     period_zh, period_en = _periods(sources)
     rows = {
         "时期 Period": f"{period_zh} {period_en[:1].upper()}{period_en[1:]}",
+        "数据截至 Data as of": (
+            f"{period_zh}末及报道之时（报道未注明日期） The end of {period_en}, and the time "
+            "of the report, which gives no date"
+        ),
         "来源 Source": "; ".join(
             f"{r.title_zh}（记者 {r.reporter}）" for r in sources.itertuples()
         ),
@@ -516,8 +564,43 @@ def _title_page(sources: pd.DataFrame) -> str:
     return (
         f'<section class="title-page"><h1>槐荫区{html.escape(period_zh)}经济简报</h1>'
         f'<div class="subtitle">Huaiyin District, Jinan: briefing on {html.escape(period_en)}</div>'
-        f"<dl>{items}</dl></section>"
+        f"<dl>{items}</dl>{contents}</section>"
     )
+
+
+def _about_the_data(sources: pd.DataFrame) -> str:
+    """The closing page: what the hedges, periods and growth rates mean, and the source."""
+    reports = "".join(
+        f"<li>{html.escape(str(r.title_zh))}（记者{html.escape(str(r.reporter))}）: "
+        f"{html.escape(str(r.title_en))}, {html.escape(period_words(str(r.period)))}.</li>"
+        for r in sources.itertuples()
+    )
+    return f"""<section class="about"><h1>数据说明 About the data</h1>
+<h2>Where every number comes from</h2>
+<p>Every number is taken from one newspaper report, or computed from its numbers. Each figure
+is stored with the words of the report it comes from, and a test checks that those words occur
+in the report exactly once. The report gives no publication date.</p><ul>{reports}</ul>
+<h2>Hedges: 近, 超, 突破, 余</h2>
+<p>The report hedges some numbers, and the briefing keeps each hedge. <b>近</b> (nearly) means a
+little under: 近30亿元 is a little under 3 billion yuan. <b>超</b>, <b>突破</b> and <b>余</b>
+(more than, over) mean at least: 超220万人次 is more than 2.2 million visits. A number worked
+out from hedged numbers keeps the direction they imply: &lt; under, &gt; over; ≈ where the
+hedges pull opposite ways.</p>
+<h2>Periods</h2>
+<p><b>H1 2023</b> (2023年上半年) is January to June 2023. <b>Year to date</b> (今年以来,
+"since the start of the year") runs from January 2023 to the time of the report, which does not
+say when that was. <b>Not stated</b> (未注明) marks numbers the report gives no period for,
+such as counts of villages, grids or talent.</p>
+<h2>Growth rates</h2>
+<p>Growth rates are year on year, against the same period of 2022. By Chinese statistical
+practice GDP growth is measured at comparable prices (real growth, without price changes); the
+report does not say so. Growth of money amounts such as budget revenue, retail sales or venue
+revenue is in current prices (nominal, with price changes). A level "a year earlier" worked out
+from a growth rate is what the rate implies, not a published figure.</p>
+<h2>Ranks</h2>
+<p>A rank such as 第三 (third) is a position in Jinan. The report does not say how many units
+are ranked, and for budget revenue not whether the level or the growth rate is ranked.</p>
+</section>"""
 
 
 def _build_date() -> date:

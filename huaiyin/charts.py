@@ -10,6 +10,8 @@ or WenQuanYi; of a ``.ttc`` collection, the Simplified Chinese face.
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -21,10 +23,12 @@ import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.patches import Patch
 from matplotlib.text import Text
 
 from huaiyin.derive import SYMBOLS
 from huaiyin.fonts import FONT_ENV, SC_FAMILIES, FontNotFoundError, find_sc_face
+from huaiyin.present import period_words
 from huaiyin.tables import Figure, load_table
 from huaiyin.units import unit as lookup_unit
 
@@ -35,8 +39,10 @@ __all__ = [
     "FontNotFoundError",
     "add_source_caption",
     "bar_chart",
+    "figures_chart",
     "find_cjk_font",
     "label",
+    "rank_chart",
     "set_theme",
     "unit_label",
 ]
@@ -91,8 +97,14 @@ def set_theme(
             "text.parse_math": False,
             "figure.dpi": 100,
             "savefig.dpi": 150,
+            "axes.axisbelow": True,  # gridlines behind bars and value labels
+            # SVG, the same bytes on every run: nbval compares it as text, so a chart is tested
+            # like a table, and PDFs get vector graphics. Text is drawn as paths: no font needed.
+            "svg.hashsalt": "huaiyin",
+            "svg.fonttype": "path",
         },
     )
+    _show_as_svg()
     # Also first among sans-serif fonts, for code that later asks for "sans-serif".
     others = [f for f in mpl.rcParams["font.sans-serif"] if f != font.family]
     mpl.rcParams["font.sans-serif"] = [font.family, *others]
@@ -111,21 +123,48 @@ def unit_label(printed_unit: str, lang: Lang = "both") -> str:
     return _pick(printed_unit, lookup_unit(printed_unit).name_en, lang)
 
 
+def _show_as_svg() -> None:
+    """In a notebook, display charts as SVG without a date, so that a re-run gives the same
+    bytes. Outside IPython there is nothing to set."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("svg", metadata={"Date": None}, bbox_inches="tight")  # type: ignore[no-untyped-call]
+
+
 def add_source_caption(
-    chart: MplFigure | Axes, source_id: str = "hy2023h1", lang: Lang = "both"
+    chart: MplFigure | Axes,
+    source_id: str = "hy2023h1",
+    lang: Lang = "both",
+    periods: Iterable[str] | None = None,
+    note: tuple[str, str] | None = None,
 ) -> None:
-    """Write the source under the chart: the reporter, the period and the data package."""
+    """Write the source under the chart: the reporter, and the periods of what it plots.
+
+    ``periods`` are the period codes of the plotted figures; without them the caption names
+    the report's own period. ``note`` is a (Chinese, English) sentence to add.
+    """
     sources = load_table("sources").set_index("id")
     if source_id not in sources.index:
         raise KeyError(f"no source {source_id!r}; valid: {', '.join(sources.index)}")
     source = sources.loc[source_id]
-    zh = f"来源：记者{source['reporter']}报道（{source['period']}），huaiyin 数据包"
-    en = f"Source: report by {source['reporter']} ({source['period']}), huaiyin data package"
+    codes = list(dict.fromkeys(periods)) if periods is not None else [str(source["period"])]
+    zh_periods = "、".join(dict.fromkeys(period_words(c, "zh") for c in codes))
+    en_periods = " and ".join(dict.fromkeys(period_words(c) for c in codes))
+    zh = f"来源：记者{source['reporter']}报道；时期：{zh_periods}"
+    en = f"Source: report by {source['reporter']}; period: {en_periods}"
+    if note is not None:
+        zh, en = f"{zh}。{note[0]}", f"{en}. {note[1]}"
     target = chart.figure if isinstance(chart, Axes) else chart
     target.text(
         0.01,
         0.005,
-        _pick(zh, en, lang, both="{zh}  {en}"),
+        _pick(zh, en, lang, both="{zh}\n{en}"),
         ha="left",
         va="bottom",
         fontsize="small",
@@ -141,6 +180,9 @@ def bar_chart(
     title: str,
     axis_label: str,
     qualifiers: pd.Series | None = None,
+    periods: pd.Series | None = None,
+    groups: pd.Series | None = None,
+    kinds: pd.Series | None = None,
     source_id: str = "hy2023h1",
     lang: Lang = "both",
     width: float = 8.0,
@@ -155,64 +197,269 @@ def bar_chart(
         The chart title, and the value axis label: always name the unit (see
         :func:`unit_label`).
     qualifiers : Series, optional
-        A qualifier per label (``more_than``, ``nearly``, …) for a Series: the value labels
-        then carry the report's hedge, as in ``>220`` or ``≈30``.
+        A qualifier per label (``more_than``, ``nearly``, …) for a Series: hedged bars are
+        hatched, and their value labels carry the hedge, as in ``>220`` or ``<30``.
+    periods : Series, optional
+        A period code per label: the caption names them, and where they differ each label
+        says its own.
+    groups : Series, optional
+        A group name per label: one panel per group, each with its own scale, so that one
+        large value does not flatten the others.
+    kinds : Series, optional
+        A figure kind per label: a ``target`` is drawn as an outline, not as an outcome.
     """
     # Every text of the chart comes from the data or the caller: draw it literally, so that
     # a "$" in a label is a dollar sign, not the start of a formula that fails at display time.
     with mpl.rc_context({"text.parse_math": False}):
-        fig = _bar_chart(data, title, axis_label, qualifiers, source_id, lang, width)
+        fig = _bar_chart(
+            data,
+            title,
+            axis_label,
+            _Marks(qualifiers, periods, groups, kinds),
+            source_id,
+            lang,
+            width,
+        )
     for text in fig.findobj(Text):
         text.set_parse_math(False)
     return fig
+
+
+def figures_chart(
+    figures: pd.DataFrame,
+    *,
+    title: str,
+    axis_label: str,
+    groups: pd.Series | None = None,
+    lang: Lang = "both",
+    width: float = 8.0,
+) -> MplFigure:
+    """:func:`bar_chart` of figures (rows of :func:`huaiyin.load_figures`): each bar keeps the
+    figure's hedge, period and kind, and is labelled with its subject in both languages.
+
+    ``groups`` maps figure ids to panel names (see :func:`bar_chart`).
+    """
+    labels = [
+        _pick(str(zh), str(en), lang, both="{zh}\n{en}")
+        for zh, en in zip(figures["subject_zh"], figures["subject_en"], strict=True)
+    ]
+    if len(set(labels)) != len(labels):
+        raise ValueError("two figures in one chart have the same subject; chart them apart")
+    ids = list(figures["id"].astype(str))
+
+    def by_label(values: Iterable[object]) -> pd.Series:
+        return pd.Series([str(v) for v in values], index=labels)
+
+    return bar_chart(
+        pd.Series(figures["value"].astype(float).to_numpy(), index=labels),
+        title=title,
+        axis_label=axis_label,
+        qualifiers=by_label(figures["qualifier"]),
+        periods=by_label(figures["period"]),
+        groups=by_label(groups.reindex(ids)) if groups is not None else None,
+        kinds=by_label(figures["kind"]),
+        source_id=str(figures["source_id"].iloc[0]),
+        lang=lang,
+        width=width,
+    )
+
+
+def rank_chart(figures: pd.DataFrame, *, title: str, lang: Lang = "both") -> MplFigure:
+    """Ranks as a dot plot with 1 at the top, labelled as printed (第三), and a note that the
+    report does not say how many units are ranked."""
+    ranks = figures[figures["kind"] == "rank"]
+    if ranks.empty:
+        raise ValueError("no rank among these figures")
+    with mpl.rc_context({"text.parse_math": False}):
+        fig, ax = plt.subplots(figsize=(8.0, 3.6), layout="constrained")
+        fig.get_layout_engine().set(rect=(0, 0.7 / 3.6, 1, 1 - 0.7 / 3.6))  # type: ignore[union-attr, call-arg]
+        positions = range(len(ranks))
+        ax.scatter(positions, ranks["value"], s=90, color="C0", zorder=3)
+        for x, (value, printed) in enumerate(zip(ranks["value"], ranks["printed"], strict=True)):
+            ax.annotate(
+                str(printed),
+                (x, value),
+                xytext=(10, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize="small",
+                bbox=_LABEL_BOX,
+            )
+        ax.set_xticks(
+            list(positions),
+            [
+                _pick(str(zh), textwrap.fill(str(en), 22), lang, both="{zh}\n{en}")
+                for zh, en in zip(ranks["subject_zh"], ranks["subject_en"], strict=True)
+            ],
+            fontsize="small",
+        )
+        worst = int(ranks["value"].max())
+        ax.set_ylim(worst + 1, 0.5)  # 1 at the top
+        ax.set_yticks(range(1, worst + 1))
+        ax.set_xlim(-0.5, len(ranks) - 0.3)
+        ax.set_ylabel(_pick("全市位次", "rank in Jinan", lang, both="{zh} {en}"))
+        ax.set_title(title)
+        add_source_caption(
+            fig,
+            str(ranks["source_id"].iloc[0]),
+            lang,
+            periods=ranks["period"].astype(str),
+            note=(
+                "1为第一；参与排名的单位数报道未注明",
+                "1 = first; the report does not say how many units are ranked",
+            ),
+        )
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+    return fig
+
+
+@dataclass(frozen=True)
+class _Marks:
+    qualifiers: pd.Series | None
+    periods: pd.Series | None
+    groups: pd.Series | None
+    kinds: pd.Series | None
+
+    def get(self, name: str, labels: pd.Index, default: str) -> list[str]:
+        marks: pd.Series | None = getattr(self, name)
+        if marks is None:
+            return [default] * len(labels)
+        missing = [str(label) for label in labels if label not in marks.index]
+        if missing:
+            raise ValueError(f"no {name[:-1]} for {', '.join(map(repr, missing))}")
+        return [str(marks[label]) for label in labels]
+
+
+_LABEL_BOX = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"}
 
 
 def _bar_chart(
     data: pd.Series | pd.DataFrame,
     title: str,
     axis_label: str,
-    qualifiers: pd.Series | None,
+    marks: _Marks,
     source_id: str,
     lang: Lang,
     width: float,
 ) -> MplFigure:
     frame = data.to_frame() if isinstance(data, pd.Series) else data
-    if qualifiers is not None:
-        unknown = sorted(set(map(str, qualifiers.dropna())) - set(SYMBOLS))
-        if unknown:
-            raise ValueError(
-                f"unknown qualifier(s) {', '.join(map(repr, unknown))}; valid: {', '.join(SYMBOLS)}"
-            )
-    bars = len(frame) * len(frame.columns)
-    height = 1.6 + 0.3 * bars + 0.15 * len(frame)
-    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    qualifiers = marks.get("qualifiers", frame.index, "exact")
+    unknown = sorted(set(qualifiers) - set(SYMBOLS))
+    if unknown:
+        raise ValueError(
+            f"unknown qualifier(s) {', '.join(map(repr, unknown))}; valid: {', '.join(SYMBOLS)}"
+        )
+    periods = marks.get("periods", frame.index, "")
+    kinds = marks.get("kinds", frame.index, "")
+    group_of = marks.get("groups", frame.index, "")
+    if len(set(periods)) > 1:
+        frame = frame.set_axis(
+            [
+                _with_period(str(label), p, lang)
+                for label, p in zip(frame.index, periods, strict=True)
+            ]
+        )
+    qualifier_of = dict(zip(frame.index, qualifiers, strict=True))
+    kind_of = dict(zip(frame.index, kinds, strict=True))
+    panels = list(dict.fromkeys(group_of))
+    sizes = [group_of.count(g) * len(frame.columns) for g in panels]
+    # Room for every line of the longest label, so that two-line labels never overlap.
+    lines = max(str(label).count("\n") + 1 for label in frame.index)
+    per_bar = max(0.32, 0.26 * lines + 0.1)
+    height = 1.9 + sum(per_bar * n + 0.3 for n in sizes) + 0.35 * (len(panels) > 1) * len(panels)
+    # Below the panels: the key (if a bar is hedged or a target), then the source caption.
+    keyed = any(q != "exact" for q in qualifiers) or "target" in kinds
+    bottom = 0.55 + 0.35 * keyed
+    height += 0.35 * keyed
+    fig, axes = plt.subplots(
+        len(panels),
+        1,
+        figsize=(width, height),
+        layout="constrained",
+        squeeze=False,
+        height_ratios=[n + 1 for n in sizes],
+    )
     # Leave room at the bottom for the source caption, which layout engines do not see.
-    fig.get_layout_engine().set(rect=(0, 0.35 / height, 1, 1 - 0.35 / height))  # type: ignore[union-attr, call-arg]
-    # Reversed, so that the first label is at the top as in the table beside the chart.
-    frame.iloc[::-1].plot.barh(ax=ax, legend=False, width=0.8)
-    for container, column in zip(ax.containers, frame.columns, strict=True):
-        values = frame[column].iloc[::-1]
-        marks = (
-            qualifiers.reindex(values.index).fillna("exact")
-            if qualifiers is not None
-            else pd.Series("exact", index=values.index)
-        )
-        labels = [f"{SYMBOLS[str(q)]}{_number(v)}" for v, q in zip(values, marks, strict=True)]
-        ax.bar_label(container, labels=labels, padding=3, fontsize="small")  # type: ignore[arg-type]
-    ax.set_title(title)
-    ax.set_xlabel(axis_label)
-    ax.set_ylabel("")
-    ax.margins(x=0.18)
-    if len(frame.columns) > 1:
-        # Labels passed explicitly: matplotlib would drop a series whose name starts with "_".
-        ax.legend(
-            ax.containers,
-            [str(c) for c in frame.columns],
-            loc="lower right",
-            fontsize="small",
-        )
-    add_source_caption(fig, source_id, lang)
+    fig.get_layout_engine().set(rect=(0, bottom / height, 1, 1 - bottom / height))  # type: ignore[union-attr, call-arg]
+    hedged = target = False
+    for ax, panel in zip(axes[:, 0], panels, strict=True):
+        rows = frame[[g == panel for g in group_of]]
+        # Reversed, so that the first label is at the top as in the reading order.
+        rows.iloc[::-1].plot.barh(ax=ax, legend=False, width=0.8)
+        for container, column in zip(ax.containers, rows.columns, strict=True):
+            values = rows[column].iloc[::-1]
+            labels = []
+            for bar, (label, value) in zip(container, values.items(), strict=True):
+                qualifier = qualifier_of[label]
+                if qualifier != "exact":
+                    bar.set_hatch("////")
+                    bar.set_alpha(0.55)
+                    hedged = True
+                if kind_of[label] == "target":
+                    bar.set_fill(False)
+                    bar.set_linestyle("--")
+                    bar.set_edgecolor("C0")
+                    target = True
+                labels.append(f"{SYMBOLS[qualifier]}{_number(value)}")
+            ax.bar_label(container, labels=labels, padding=3, fontsize="small", bbox=_LABEL_BOX)
+        if len(panels) > 1:
+            ax.set_title(panel, loc="left", fontsize="medium")
+        ax.set_ylabel("")
+        ax.set_xlabel("")
+        ax.margins(x=0.2)
+        if len(rows.columns) > 1:
+            # Labels passed explicitly: matplotlib would drop a series whose name starts with "_".
+            ax.legend(
+                ax.containers, [str(c) for c in rows.columns], loc="lower right", fontsize="small"
+            )
+    axes[-1, 0].set_xlabel(axis_label)
+    if len(panels) > 1:
+        fig.suptitle(title)
+    else:
+        axes[0, 0].set_title(title)
+    _key(fig, hedged, target, lang, 0.5 / height)
+    add_source_caption(fig, source_id, lang, periods=[p for p in periods if p] or None)
     return fig
+
+
+def _with_period(label: str, period: str, lang: Lang) -> str:
+    """A bar label that says its period: each language's line gets its own words."""
+    zh, en = f"（{period_words(period, 'zh')}）", f" ({period_words(period)})"
+    if lang == "both" and "\n" in label:
+        first, rest = label.split("\n", 1)
+        return f"{first}{zh}\n{rest}{en}"
+    return label + _pick(zh, en, lang, both="{zh}{en}")
+
+
+def _key(fig: MplFigure, hedged: bool, target: bool, lang: Lang, y: float) -> None:
+    """A legend, above the source caption, for the ways a bar can differ from an exact
+    outcome; ``y`` is the caption's top, as a fraction of the figure's height."""
+    handles, texts = [], []
+    if hedged:
+        handles.append(Patch(facecolor="C0", alpha=0.55, hatch="////"))
+        texts.append(
+            _pick(
+                "约数（超、近等）",
+                "hedged in the report: > more than, < under",
+                lang,
+                both="{zh} {en}",
+            )
+        )
+    if target:
+        handles.append(Patch(fill=False, edgecolor="C0", linestyle="--"))
+        texts.append(_pick("目标", "target, not an outcome", lang, both="{zh} {en}"))
+    if handles:
+        key = fig.legend(
+            handles,
+            texts,
+            loc="lower left",
+            bbox_to_anchor=(0.0, y),
+            ncols=len(handles),
+            fontsize="small",
+            frameon=False,
+        )
+        key.set_in_layout(False)  # its room is kept free below the panels
 
 
 def _number(value: float) -> str:

@@ -28,6 +28,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pandas as pd
 
@@ -46,23 +47,28 @@ _KIND_WORDS = {
 }
 
 
-def period_words(period: str) -> str:
-    """A period code in words: ``2023H1`` → ``H1 2023``, ``2023YTD`` → ``2023, year to date``.
+def period_words(period: str, lang: Literal["en", "zh"] = "en") -> str:
+    """A period code in words: ``2023H1`` → ``H1 2023`` (``2023年上半年``), and so on.
 
     >>> [period_words(p) for p in ("2023H1", "2023YTD", "unstated", "2023", "2022H1")]
     ['H1 2023', '2023, year to date', 'not stated', '2023', 'H1 2022']
+    >>> [period_words(p, "zh") for p in ("2023H1", "2023YTD", "unstated", "2023")]
+    ['2023年上半年', '2023年以来', '未注明', '2023年']
     """
     parts = [p.strip() for p in period.split("/")]
     if len(parts) > 1:
-        return " and ".join(dict.fromkeys(period_words(p) for p in parts))
+        words = dict.fromkeys(period_words(p, lang) for p in parts)
+        return ("、" if lang == "zh" else " and ").join(words)
     if period == "unstated":
-        return "not stated"
+        return "未注明" if lang == "zh" else "not stated"
     match = re.fullmatch(r"(\d{4})(H1|H2|YTD)?", period)
     if match is None:
         raise ValueError(
             f"period {period!r} is not one of YYYY, YYYYH1, YYYYH2, YYYYYTD or unstated"
         )
     year, part = match.groups()
+    if lang == "zh":
+        return f"{year}年" + {None: "", "H1": "上半年", "H2": "下半年", "YTD": "以来"}[part]
     return {None: year, "H1": f"H1 {year}", "H2": f"H2 {year}", "YTD": f"{year}, year to date"}[
         part
     ]
@@ -218,7 +224,9 @@ def derived_table(results: Mapping[str, Derived], decimals: int = 1) -> ReaderTa
 def _derived_value(result: Derived, decimals: int) -> str:
     if not math.isfinite(result.value):
         raise ValueError(f"derived value {result.value!r} is not a number a reader can read")
-    number = f"{result.value:,.{decimals}f}"
+    # A whole result (a total of counts, say) is written as the integer it is.
+    places = 0 if result.value == int(result.value) else decimals
+    number = f"{result.value:,.{places}f}"
     return f"{SYMBOLS[result.qualifier]}{number}{_unit_gap(result.unit)}{result.unit}"
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import statistics
 from pathlib import Path
 
 import nbformat
 import pypdfium2 as pdfium
+import pypdfium2.raw as raw
 import pytest
+import weasyprint
 from pypdf import PdfReader
 
 from conftest import Build, pdf_text
@@ -143,3 +146,95 @@ def test_key_numbers_come_first_with_gdp_and_its_growth(
     rows = text[key:].splitlines()
     gdp = next(line for line in rows if line.startswith("全区生产总值 Gross domestic product"))
     assert gdp.split()[-5:] == ["365.5亿元", "6.4%", "—", "H1", "2023"], gdp
+
+
+# Layout, read from the PDFs: text sizes and the positions of what each page draws.
+FOOTER_ZONE = 50  # points from the bottom edge: the running footer and the page number
+
+
+def heading_left_at_bottom(page: pdfium.PdfPage) -> float | None:
+    """Where a heading is the last thing on the page: its baseline, else None.
+
+    Headings are the characters set larger than the page's body text; "last" means that no
+    text, line or image lies below them outside the footer.
+    """
+    textpage = page.get_textpage()
+    chars = [
+        (raw.FPDFText_GetFontSize(textpage.raw, i), textpage.get_charbox(i)[1])
+        for i in range(textpage.count_chars())
+        if textpage.get_text_range(i, 1).strip()
+    ]
+    chars = [(size, bottom) for size, bottom in chars if bottom > FOOTER_ZONE]
+    if not chars:
+        return None
+    body = statistics.median(size for size, _ in chars)
+    headings = [bottom for size, bottom in chars if size > 1.2 * body]
+    if not headings:
+        return None
+    lowest = min(headings)
+    below = [
+        obj
+        for obj in page.get_objects(max_depth=5)
+        if FOOTER_ZONE < obj.get_bounds()[1] < lowest - 2
+    ]
+    return None if below else lowest
+
+
+def filled(page: pdfium.PdfPage) -> float:
+    """How far down the text area (A4, 18 mm top and 20 mm bottom margins) the page is used."""
+    _, height = page.get_size()
+    top, bottom = height - 18 * 72 / 25.4, 20 * 72 / 25.4
+    lows = [o.get_bounds()[1] for o in page.get_objects(max_depth=5)]
+    lows = [low for low in lows if low > FOOTER_ZONE]
+    return (top - min(lows)) / (top - bottom) if lows else 0.0
+
+
+@pytest.mark.parametrize("name", PDF_NAMES)
+def test_no_page_ends_with_a_heading(built: tuple[Path, list[str]], name: str) -> None:
+    document = pdfium.PdfDocument(built[0] / name)
+    stranded = [i + 1 for i in range(len(document)) if heading_left_at_bottom(document[i])]
+    assert not stranded, f"{name}: pages ending with a heading: {stranded}"
+
+
+def test_the_heading_check_can_fail(tmp_path: Path) -> None:
+    page = (
+        "<html><body><p>Text before.</p><h2 style='font-size: 16pt; break-after: page'>"
+        "Left behind</h2><p>What follows.</p></body></html>"
+    )
+    weasyprint.HTML(string=page).write_pdf(tmp_path / "stranded.pdf")
+    document = pdfium.PdfDocument(tmp_path / "stranded.pdf")
+    assert heading_left_at_bottom(document[0]) is not None
+    assert heading_left_at_bottom(document[1]) is None
+
+
+def test_only_a_sections_last_page_is_under_a_third_full(built: tuple[Path, list[str]]) -> None:
+    document = pdfium.PdfDocument(built[0] / briefing.COMBINED)
+    titles = [chinese_title(n) for n in NOTEBOOKS] + ["数据说明"]
+    texts = [document[i].get_textpage().get_text_range() for i in range(len(document))]
+    starts = {i for i, text in enumerate(texts) if any(t in text[:200] for t in titles)}
+    sparse = [
+        i + 1
+        for i in range(1, len(document) - 1)  # the title page and the last page may be short
+        if filled(document[i]) < 1 / 3 and i + 1 not in starts
+    ]
+    assert not sparse, f"pages under a third full in mid-section: {sparse}"
+
+
+@pytest.mark.parametrize("name", PDF_NAMES)
+def test_charts_are_vector_graphics(built: tuple[Path, list[str]], name: str) -> None:
+    reader = PdfReader(built[0] / name)
+    images = [image.name for page in reader.pages for image in page.images]
+    assert images == [], f"{name} holds raster images: {images}"
+
+
+def test_combined_briefing_opens_with_key_numbers_and_closes_with_about_the_data(
+    built: tuple[Path, list[str]],
+) -> None:
+    document = pdfium.PdfDocument(built[0] / briefing.COMBINED)
+    pages = [document[i].get_textpage().get_text_range() for i in range(len(document))]
+    assert "目录 Contents" in pages[0] and "数据截至 Data as of" in pages[0]
+    assert "Key numbers" in pages[1]
+    about = pages[-1]
+    assert about.startswith("数据说明 About the data")
+    for term in ("近", "超", "突破", "余", "Year to date", "Not stated", "comparable prices"):
+        assert term in about, term

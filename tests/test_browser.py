@@ -145,7 +145,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator
 def stored_image_count(notebook: Path) -> int:
     cells = nbformat.read(notebook, as_version=4).cells
     return sum(
-        "image/png" in o.get("data", {}) for c in cells if c.cell_type == "code" for o in c.outputs
+        "image/svg+xml" in o.get("data", {})
+        for c in cells
+        if c.cell_type == "code"
+        for o in c.outputs
     )
 
 
@@ -185,7 +188,7 @@ async def run_in_lab(page: Any, lab: str, name: str) -> dict[str, object]:
             ".jp-OutputArea-output table.reader, .jp-OutputArea-output table.dataframe"
         ).count(),
         "image_widths": await page.eval_on_selector_all(
-            ".jp-OutputArea-output img[src^='data:image/png']",
+            ".jp-OutputArea-output img[src^='data:image/svg+xml']",
             "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)",
         ),
     }

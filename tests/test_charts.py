@@ -136,7 +136,15 @@ def test_source_caption_names_the_reporter_and_period() -> None:
     charts.add_source_caption(ax, lang="en")
     texts = [t.get_text() for t in fig.texts]
     plt.close(fig)
-    assert texts == ["Source: report by 王贝艺 (2023H1), huaiyin data package"]
+    assert texts == ["Source: report by 王贝艺; period: H1 2023"]
+    fig, ax = plt.subplots()
+    charts.add_source_caption(ax, periods=["2023YTD", "unstated"])
+    texts = [t.get_text() for t in fig.texts]
+    plt.close(fig)
+    assert texts == [
+        "来源：记者王贝艺报道；时期：2023年以来、未注明\n"
+        "Source: report by 王贝艺; period: 2023, year to date and not stated"
+    ]
     with pytest.raises(KeyError, match="no source 'nope'; valid: hy2023h1"):
         charts.add_source_caption(ax, source_id="nope")
 
@@ -190,3 +198,102 @@ def test_unknown_qualifier_in_a_chart_is_named() -> None:
             axis_label="a",
             qualifiers=pd.Series(["approx"], index=["a"]),
         )
+
+
+def figure_rows(*ids: str) -> pd.DataFrame:
+    return huaiyin.load_figures().set_index("id").loc[list(ids)].reset_index()
+
+
+def test_hedged_bars_are_hatched_and_targets_outlined_with_a_key() -> None:
+    charts.set_theme()
+    rows = figure_rows(
+        "hy2023h1.exhibition_visitors",  # 超220万人次
+        "hy2023h1.fantawild_visitors",  # exact
+    )
+    fig = charts.figures_chart(rows, title="t", axis_label="万人次")
+    bars = fig.axes[0].patches
+    # Drawn bottom-up: the first figure is the top bar, drawn last.
+    assert [b.get_hatch() for b in bars] == [None, "////"]
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert labels == ["50.91", ">220"]
+    key = [t.get_text() for t in fig.legends[0].get_texts()]
+    plt.close(fig)
+    assert key == ["约数（超、近等） hedged in the report: > more than, < under"]
+    target = charts.figures_chart(
+        figure_rows("hy2023h1.medical_centre_investment_target", "hy2023h1.special_bonds"),
+        title="t",
+        axis_label="亿元",
+    )
+    bars = target.axes[0].patches
+    assert [b.get_fill() for b in bars] == [True, False]
+    assert [t.get_text() for t in target.legends[0].get_texts()] == ["目标 target, not an outcome"]
+    plt.close(target)
+
+
+def test_bars_of_different_periods_say_their_own() -> None:
+    charts.set_theme()
+    fig = charts.figures_chart(
+        figure_rows("hy2023h1.gdp_growth", "hy2023h1.car_sales_growth"), title="t", axis_label="%"
+    )
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    caption = fig.texts[-1].get_text()
+    plt.close(fig)
+    assert ticks == [
+        "限上汽车销售企业销售额（2023年以来）\nSales of car dealers above designated size "
+        "(2023, year to date)",
+        "全区生产总值（2023年上半年）\nGross domestic product (H1 2023)",
+    ]
+    assert caption.endswith("period: H1 2023 and 2023, year to date")
+
+
+def test_groups_get_a_panel_each_with_its_own_scale() -> None:
+    charts.set_theme()
+    ids = ("hy2023h1.key_projects_investment", "hy2023h1.special_bonds")
+    fig = charts.figures_chart(
+        figure_rows(*ids),
+        title="t",
+        axis_label="亿元",
+        groups=pd.Series(["planned", "bonds"], index=list(ids)),
+    )
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    limits = [ax.get_xlim()[1] for ax in fig.axes]
+    plt.close(fig)
+    assert titles == ["planned", "bonds"]
+    assert limits[0] > 3140 and limits[1] < 20
+
+
+def test_ranks_are_dots_with_first_at_the_top_and_a_note() -> None:
+    charts.set_theme()
+    fig = charts.rank_chart(huaiyin.load_figures(), title="t")
+    ax = fig.axes[0]
+    bottom, top = ax.get_ylim()
+    labels = [t.get_text() for t in ax.texts]
+    caption = fig.texts[-1].get_text()
+    plt.close(fig)
+    assert top < 1 < bottom, "rank 1 is at the top"
+    assert labels == ["第三", "第四", "第六", "第六"]
+    assert "the report does not say how many units are ranked" in caption
+
+
+@pytest.mark.bad_input
+def test_two_figures_with_one_subject_are_refused() -> None:
+    with pytest.raises(ValueError, match="two figures in one chart have the same subject"):
+        charts.figures_chart(
+            figure_rows("hy2023h1.gdp", "hy2023h1.gdp_growth"), title="t", axis_label="x"
+        )
+
+
+def test_svg_output_is_the_same_bytes_every_time(tmp_path: Path) -> None:
+    charts.set_theme()
+    outputs = []
+    for name in ("a.svg", "b.svg"):
+        fig = charts.figures_chart(
+            figure_rows("hy2023h1.exhibition_visitors", "hy2023h1.fantawild_visitors"),
+            title="客流",
+            axis_label="万人次",
+        )
+        fig.savefig(tmp_path / name, metadata={"Date": None})
+        plt.close(fig)
+        outputs.append((tmp_path / name).read_bytes())
+    assert outputs[0] == outputs[1]
+    assert b"<text" not in outputs[0], "text is drawn as paths: no font is needed to view it"
