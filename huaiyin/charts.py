@@ -309,6 +309,7 @@ def rank_chart(figures: pd.DataFrame, *, title: str, lang: Lang = "both") -> Mpl
                 "1 = first; the report does not say how many units are ranked",
             ),
         )
+        _freeze_layout(fig)
     for text in fig.findobj(Text):
         text.set_parse_math(False)
     return fig
@@ -420,6 +421,7 @@ def _bar_chart(
         axes[0, 0].set_title(title)
     _key(fig, hedged, target, lang, 0.5 / height)
     add_source_caption(fig, source_id, lang, periods=[p for p in periods if p] or None)
+    _freeze_layout(fig)
     return fig
 
 
@@ -430,6 +432,20 @@ def _with_period(label: str, period: str, lang: Lang) -> str:
         first, rest = label.split("\n", 1)
         return f"{first}{zh}\n{rest}{en}"
     return label + _pick(zh, en, lang, both="{zh}{en}")
+
+
+def _freeze_layout(fig: MplFigure) -> None:
+    """Run the layout once and fix the result, rounded to a millionth of the figure.
+
+    The constrained-layout solver's results can differ in the last bits from one process to
+    the next; the SVG names its clip paths by hashing the exact positions, so without this a
+    multi-panel chart could change its bytes between runs.
+    """
+    fig.draw_without_rendering()
+    for ax in fig.axes:
+        x, y, width, height = (round(float(v), 6) for v in ax.get_position().bounds)
+        ax.set_position((x, y, width, height))
+    fig.set_layout_engine("none")
 
 
 def _key(fig: MplFigure, hedged: bool, target: bool, lang: Lang, y: float) -> None:
