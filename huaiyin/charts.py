@@ -412,7 +412,13 @@ def _bar_chart(
         if len(rows.columns) > 1:
             # Labels passed explicitly: matplotlib would drop a series whose name starts with "_".
             ax.legend(
-                ax.containers, [str(c) for c in rows.columns], loc="lower right", fontsize="small"
+                ax.containers,
+                [str(c) for c in rows.columns],
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.18),  # under the axis, never over the bars
+                ncols=len(rows.columns),
+                fontsize="small",
+                frameon=False,
             )
     axes[-1, 0].set_xlabel(axis_label)
     if len(panels) > 1:
@@ -431,7 +437,8 @@ def _with_period(label: str, period: str, lang: Lang) -> str:
     if lang == "both" and "\n" in label:
         first, rest = label.split("\n", 1)
         return f"{first}{zh}\n{rest}{en}"
-    return label + _pick(zh, en, lang, both="{zh}{en}")
+    both = f"\n{period_words(period, 'zh')}，{period_words(period)}"
+    return label + _pick(zh, en, lang, both=both)
 
 
 def _freeze_layout(fig: MplFigure) -> None:
