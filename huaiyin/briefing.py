@@ -41,6 +41,7 @@ from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from huaiyin import fonts
+from huaiyin.columns import shorten
 from huaiyin.present import period_words
 from huaiyin.tables import load_table
 
@@ -148,6 +149,7 @@ def _publish(out: Path, pdfs: list[tuple[Path, Path]]) -> None:
     names = {target.name for target, _ in pdfs}
     retired = [out / name for name in _manifest(out) if name not in names]
     moved: list[tuple[Path, Path | None]] = []  # (place, where its old file was put aside)
+    record = out / f".{MANIFEST}.{os.getpid()}-new.tmp"
 
     def aside(path: Path) -> Path | None:
         if not path.is_file():
@@ -162,10 +164,11 @@ def _publish(out: Path, pdfs: list[tuple[Path, Path]]) -> None:
             os.replace(temporary, target)
         for path in retired:
             moved.append((path, aside(path)))
-        record = out / f".{MANIFEST}.{os.getpid()}-new.tmp"
         record.write_text(json.dumps(sorted(names)), encoding="utf-8")
         os.replace(record, out / MANIFEST)
     except BaseException:
+        with contextlib.suppress(OSError):
+            record.unlink(missing_ok=True)
         for place, backup in reversed(moved):
             with contextlib.suppress(OSError):  # put back all that can be put back
                 if place.name in names:
@@ -213,7 +216,7 @@ def _targets(out: Path, notebooks: list[Path], combined: bool) -> list[Path]:
             )
         by_name[name] = path
     targets = [out / name for name in by_name] + ([out / COMBINED] if combined else [])
-    for target in targets:
+    for target in [*targets, out / MANIFEST]:
         if target.exists() and not target.is_file():
             raise BriefingError(
                 f"{target} exists and is not a file; move it away so the PDF can be written"
@@ -249,7 +252,28 @@ def _read_notebook(path: Path) -> Any:
                 f"{path}: cell {index} (id {cell.get('id', '?')}) refers to {remote}; briefings "
                 "are built offline from local files and data URIs"
             )
+        elif (math := _math(cell.source)) is not None:
+            raise BriefingError(
+                f"{path}: cell {index} (id {cell.get('id', '?')}) holds LaTeX math {math!r}, "
+                f"{_NO_MATH}"
+            )
     return notebook
+
+
+# What Jupyter's Markdown reads as LaTeX math: $$…$$, \[…\], \(…\), \begin{…}, and $…$
+# with no space inside either dollar sign. An escaped dollar sign (\$) is text.
+_MATH = re.compile(
+    r"(?<!\\)\$\$.+?(?<!\\)\$\$|\\\[.+?\\\]|\\\(.+?\\\)|\\begin\{[A-Za-z*]+\}"
+    r"|(?<![\\$])\$(?=[^\s$])[^$\n]*?(?<=[^\s\\])\$(?!\$)",
+    re.DOTALL,
+)
+_NO_MATH = "which the PDF cannot typeset; write it in words, or write a dollar sign as \\$"
+
+
+def _math(text: str) -> str | None:
+    """The first LaTeX math in Markdown text, shortened, or None."""
+    match = _MATH.search(text)
+    return None if match is None else shorten(match.group(0), 40)
 
 
 # An image or link target in Markdown or HTML that would be fetched from somewhere else.
@@ -289,14 +313,15 @@ def _prepare_folder(out: Path) -> None:
 FONT_DIR_PREFIX = "huaiyin-fonts-"
 # Temporaries are named after the process that writes them, so that a later build can tell
 # those of a killed build (stale) from those of one still running.
-_TEMPORARY = re.compile(r"\.(?P<name>.+\.pdf)\.(?:(?P<pid>[0-9]+)-)?[^./]+\.tmp")
-_FONT_DIR = re.compile(rf"{FONT_DIR_PREFIX}(?:(?P<pid>[0-9]+)-)?[^/]*")
+# A file of the same shape without a process id is someone else's, and is left alone.
+_TEMPORARY = re.compile(rf"\.(?P<name>.+\.pdf|{re.escape(MANIFEST)})\.(?P<pid>[0-9]+)-[^./]+\.tmp")
+_FONT_DIR = re.compile(rf"{FONT_DIR_PREFIX}(?P<pid>[0-9]+)-[^/]*")
 
 
 def _remove_stale_temporaries(out: Path) -> list[Path]:
     """Remove PDF temporaries in ``out`` and font folders in the temp folder of dead builds."""
     removed = []
-    candidates = [(p, _TEMPORARY.fullmatch(p.name)) for p in out.glob(".*.pdf.*.tmp")]
+    candidates = [(p, _TEMPORARY.fullmatch(p.name)) for p in out.glob(".*.tmp")]
     candidates += [
         (p, _FONT_DIR.fullmatch(p.name))
         for p in Path(tempfile.gettempdir()).glob(f"{FONT_DIR_PREFIX}*")
@@ -316,10 +341,10 @@ def _remove_stale_temporaries(out: Path) -> list[Path]:
 STALE_AFTER = 24 * 3600
 
 
-def _running(pid: str | None, path: Path) -> bool:
+def _running(pid: str, path: Path) -> bool:
     """Whether the build that named a temporary may still be running."""
     try:
-        if pid is None or time.time() - path.lstat().st_mtime > STALE_AFTER:
+        if time.time() - path.lstat().st_mtime > STALE_AFTER:
             return False
         if int(pid) == os.getpid():
             return True
@@ -463,6 +488,8 @@ def _output_problem(cell: Any) -> str | None:
             return f"shows {remote}, which a briefing built offline cannot fetch"
         if "text/latex" in data and "text/html" not in data:
             return "shows LaTeX, which the PDF cannot typeset; show text, HTML or an image"
+        if "text/html" not in data and (math := _math("".join(data.get("text/markdown", "")))):
+            return f"shows Markdown with LaTeX math {math!r}, {_NO_MATH}"
         for mime, content in data.items():
             problem = _image_problem(mime, content)
             if problem:

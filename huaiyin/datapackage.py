@@ -58,6 +58,9 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 # The columns the figure rules read, and what they need of the units table.
 RULE_FIELDS = ("id", "source_id", "kind", "value", "unit", "qualifier", "printed", "citation")
 UNIT_FIELDS = ("unit", "quantity", "factor")
+# What the summary, chart captions and briefings read of each report.
+SOURCES = "sources"
+SOURCE_FIELDS = ("id", "title_zh", "title_en", "reporter", "period", "file", "sha256")
 
 
 def data_dir() -> Path:
@@ -69,7 +72,12 @@ def data_dir() -> Path:
     """
     override = os.environ.get(DATA_ENV)
     if override:
-        path = Path(override).expanduser().resolve()
+        try:
+            path = Path(override).expanduser().resolve()
+        except (OSError, RuntimeError) as err:  # RuntimeError: a symbolic-link loop
+            raise FileNotFoundError(
+                f"{DATA_ENV}={override!r} does not point at a data folder: {err}"
+            ) from None
         if not (path / DESCRIPTOR).is_file():
             raise FileNotFoundError(
                 f"{DATA_ENV}={override!r} does not point at a data folder: "
@@ -221,6 +229,7 @@ def read_datapackage(folder: Path | None = None) -> DataPackage:
     package = DataPackage(folder=folder, descriptor=descriptor, resources=resources)
     _check_foreign_keys(package)
     _check_figure_schemas(package)
+    _check_sources(package)
     return package
 
 
@@ -254,6 +263,10 @@ def read_json(path: Path) -> Any:
         ) from None
     except ValueError as err:
         raise DataError(path, f"is not valid JSON: {err}") from None
+    except RecursionError:
+        raise DataError(
+            path, "nests arrays or objects too deeply to read; a descriptor needs a few levels"
+        ) from None
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -289,6 +302,10 @@ def inside(folder: Path, relative: str, descriptor: Path, where: str) -> Path:
             path.resolve().relative_to(folder.resolve())
         except ValueError:
             refused = True
+        except (OSError, RuntimeError) as err:  # RuntimeError: a symbolic-link loop
+            raise DataError(
+                descriptor, f"{where}: path {relative!r} cannot be followed: {err}"
+            ) from None
     if refused:
         raise DataError(
             descriptor,
@@ -463,6 +480,11 @@ def _check_constraints(constraints: Any, kind: str, path: Path, where: str) -> N
 
 def _check_figure_schemas(package: DataPackage) -> None:
     """The figure tables have what the row rules read, and so does their units table."""
+    if not package.figure_tables():
+        raise DataError(
+            package.folder / DESCRIPTOR,
+            f"no table holds figures: a figure table has the schema {FIGURE_SCHEMA!r}",
+        )
     for name in package.figure_tables():
         resource = package.resources[name]
         where = f"table {name!r} ({FIGURE_SCHEMA})"
@@ -481,8 +503,23 @@ def _check_figure_schemas(package: DataPackage) -> None:
         _needs(package, target, f"table {target.name!r}", UNIT_FIELDS, number="factor")
 
 
+def _check_sources(package: DataPackage) -> None:
+    """The sources table has what the summary, captions and briefings print of a report."""
+    descriptor = package.folder / DESCRIPTOR
+    if SOURCES not in package.resources:
+        raise DataError(descriptor, f"no table named {SOURCES!r}, which lists the reports")
+    _needs(
+        package, package.resources[SOURCES], f"table {SOURCES!r}", SOURCE_FIELDS, "huaiyin needs"
+    )
+
+
 def _needs(
-    package: DataPackage, resource: Resource, where: str, columns: tuple[str, ...], number: str
+    package: DataPackage,
+    resource: Resource,
+    where: str,
+    columns: tuple[str, ...],
+    reader: str = "the figure rules need",
+    number: str | None = None,
 ) -> None:
     """``resource`` has each of ``columns`` as a required field, and ``number`` as a number."""
     fields = {f["name"]: f for f in resource.schema["fields"]}
@@ -491,9 +528,9 @@ def _needs(
         if field is None or not field.get("constraints", {}).get("required"):
             raise DataError(
                 package.folder / DESCRIPTOR,
-                f"{where}: the figure rules need a required field {column!r}",
+                f"{where}: {reader} a required field {column!r}",
             )
-    if fields[number]["type"] != "number":
+    if number is not None and fields[number]["type"] != "number":
         raise DataError(package.folder / DESCRIPTOR, f"{where}: {number!r} must be a number field")
 
 

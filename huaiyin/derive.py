@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -265,7 +265,7 @@ def total(*parts: FigureRef) -> Derived:
             + ", ".join(f"{f.id} ({f.kind}, {f.unit})" for f in figures)
         )
     return Derived(
-        value=_finite(math.fsum(f.value for f in figures), *figures),
+        value=_finite(_sum(figures), *figures, may_cancel=True),
         unit=figures[0].unit,
         qualifier=propagate((f.qualifier, +1) for f in figures),
         inputs=tuple(f.id for f in figures),
@@ -328,10 +328,23 @@ def _quotient_directions(numerator: Figure, denominator: Figure) -> list[tuple[s
     ]
 
 
-def _finite(value: float, *inputs: Figure) -> float:
-    """``value``, unless it is not finite or too small for a float to hold its digits."""
+def _sum(figures: Sequence[Figure]) -> float:
+    try:
+        return math.fsum(f.value for f in figures)
+    except OverflowError:  # fsum refuses an intermediate sum beyond the largest float
+        return math.inf
+
+
+def _finite(value: float, *inputs: Figure, may_cancel: bool = False) -> float:
+    """``value``, unless it is not finite or too small for a float to hold its digits.
+
+    A product or quotient of non-zero inputs that comes out 0 has underflowed; a sum may
+    cancel to exactly 0 (``may_cancel``).
+    """
     tiny = value != 0 and abs(value) < sys.float_info.min
-    vanished = value == 0 and len(inputs) == 2 and all(f.value != 0 for f in inputs)
+    vanished = (
+        not may_cancel and value == 0 and len(inputs) == 2 and all(f.value != 0 for f in inputs)
+    )
     if not math.isfinite(value) or tiny or vanished:
         raise ValueError(
             f"{', '.join(f.id for f in inputs)} give {value}, which a float cannot hold "

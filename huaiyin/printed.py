@@ -37,7 +37,17 @@ def chinese_number(text: str) -> int:
             digit = None
         else:
             raise ValueError(f"{char!r} in {text!r} is not a Chinese numeral")
-    return total + (digit or 0)
+    total += digit or 0
+    # The sum above reads 三三 as 3 and 十十 as 20; only a numeral written the standard way
+    # (leading 一 and 两 for 二 allowed) reads back to itself.
+    if text == "零" or (0 < total < 10000 and _standard(text) == _standard(chinese_numeral(total))):
+        return total
+    raise ValueError(f"{text!r} is not a well-formed Chinese numeral below 10000")
+
+
+def _standard(numeral: str) -> str:
+    numeral = numeral.replace("两", "二")
+    return f"一{numeral}" if numeral[:1] in _MULTIPLIERS else numeral
 
 
 def chinese_numeral(number: int) -> str:

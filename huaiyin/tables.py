@@ -323,9 +323,12 @@ _QUOTED = re.compile(rb'"[^"]*"')
 
 def _read_text(path: Path) -> str:
     """The file's text: UTF-8, with or without the byte-order mark Excel writes."""
-    if not path.is_file():
-        raise DataError(path, "is not a regular file" if path.exists() else "file not found")
-    data = path.read_bytes()
+    try:
+        if not path.is_file():
+            raise DataError(path, "is not a regular file" if path.exists() else "file not found")
+        data = path.read_bytes()
+    except OSError as err:  # a name too long, no permission, an I/O error
+        raise DataError(path, f"cannot be read: {err.strerror}") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -379,13 +382,21 @@ def _read_cells(resource: Resource) -> _Cells:
     the errors describe.
     """
     path = resource.path
-    if not path.is_file():
+    try:
+        if not path.is_file():
+            raise DataError(
+                path,
+                f"{'is not a regular file' if path.exists() else 'file not found'}; "
+                f"datapackage.json lists it as table {resource.name!r}",
+            )
+        data = path.read_bytes()
+    except OSError as err:  # a name too long, no permission, an I/O error
         raise DataError(
             path,
-            f"{'is not a regular file' if path.exists() else 'file not found'}; "
-            f"datapackage.json lists it as table {resource.name!r}",
-        )
-    fast = _parsed_by_pandas(path.read_bytes())
+            f"cannot be read ({err.strerror}); datapackage.json lists it as table "
+            f"{resource.name!r}",
+        ) from None
+    fast = _parsed_by_pandas(data)
     if fast is not None:
         return fast
     header, rows = _rows(path, _read_text(path))

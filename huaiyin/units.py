@@ -127,7 +127,14 @@ def _scale(value: float, multiply: float, divide: float) -> float:
                 else ""
             )
         )
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int beyond the largest float
+        raise UnitError(
+            f"cannot convert a number of {len(str(abs(int(value))))} digits: it is beyond "
+            "what a float can hold"
+        ) from None
+    if not finite:
         raise UnitError(f"cannot convert {value!r}: only finite numbers convert")
     # Decimal arithmetic on the printed digits: 50.91万 is 509100 visits, not 509099.99999999994.
     exact = Decimal(repr(float(value))) * Decimal(repr(multiply)) / Decimal(repr(divide))

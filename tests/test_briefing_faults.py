@@ -182,7 +182,19 @@ def make_pdf_dir(tmp: Path) -> Path:
     return tmp / "out"
 
 
+def make_manifest_dir(tmp: Path) -> Path:
+    (tmp / "out" / briefing.MANIFEST).mkdir(parents=True)
+    return tmp / "out"
+
+
 OUTPUT_CASES = [
+    (
+        "manifest-is-a-folder",
+        make_manifest_dir,
+        ["a/97-tiny.ipynb"],
+        "{out}/.huaiyin-briefings.json exists and is not a file; move it away so the PDF can "
+        "be written",
+    ),
     (
         "out-is-a-file",
         make_out_file,
@@ -414,8 +426,14 @@ def test_stored_outputs_never_reach_the_pdf(tmp_path: Path) -> None:
             "from IPython.display import Math, display\ndisplay(Math(r'\\frac{a}{b}'))",
             "shows LaTeX, which the PDF cannot typeset; show text, HTML or an image",
         ),
+        (
+            "from IPython.display import Markdown, display\n"
+            "display(Markdown('area $$\\\\frac{a}{b}$$'))",
+            "shows Markdown with LaTeX math '$$\\\\frac{a}{b}$$', which the PDF cannot "
+            "typeset; write it in words, or write a dollar sign as \\$",
+        ),
     ],
-    ids=["broken-png", "broken-svg", "latex"],
+    ids=["broken-png", "broken-svg", "latex", "markdown-math"],
 )
 def test_outputs_a_pdf_cannot_show_fail_the_build(tmp_path: Path, code: str, problem: str) -> None:
     notebook = notebook_file(tmp_path, "90-output.ipynb", code)
@@ -454,6 +472,54 @@ def test_more_bad_notebooks(tmp_path: Path, make: Callable[[Path], Path], messag
     assert progress == []
 
 
+def test_only_temporaries_named_by_a_build_are_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files of the same shape without a process id are someone else's, however old."""
+    out, temp = tmp_path / "out", tmp_path / "temp"
+    out.mkdir()
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    dead = 2**22 + 1  # above the default pid_max: no process has this id
+    ours = [
+        out / f".93-first.pdf.{dead}-abcdefgh.tmp",
+        out / f".{briefing.MANIFEST}.{dead}-new.tmp",
+        temp / f"{briefing.FONT_DIR_PREFIX}{dead}-abcdefgh",
+    ]
+    theirs = [
+        out / ".thesis.pdf.draft.tmp",
+        out / ".notes.txt.123-x.tmp",
+        temp / f"{briefing.FONT_DIR_PREFIX}mycache",
+    ]
+    day_ago = time.time() - 25 * 3600
+    for path in ours + theirs:
+        if path.parent == temp:
+            path.mkdir()
+        else:
+            path.write_bytes(b"")
+        os.utime(path, (day_ago, day_ago))
+    assert sorted(briefing._remove_stale_temporaries(out)) == sorted(ours)
+    assert [p.exists() for p in theirs] == [True, True, True]
+
+
+def test_a_failed_manifest_write_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebook = notebook_file(tmp_path, "93-first.ipynb")
+    out = tmp_path / "out"
+    replace = os.replace
+
+    def fail_on_the_manifest(source: object, target: object) -> None:
+        if str(target).endswith(briefing.MANIFEST):
+            raise OSError(5, "Input/output error")
+        replace(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(briefing.os, "replace", fail_on_the_manifest)
+    text, _ = build_error(out, [notebook], combined=False)
+    assert text == f"cannot write the briefings to {out}: [Errno 5] Input/output error"
+    assert list(out.iterdir()) == []
+
+
 def test_day_old_temporaries_are_stale_even_if_their_process_id_is_in_use(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -465,6 +531,33 @@ def test_day_old_temporaries_are_stale_even_if_their_process_id_is_in_use(tmp_pa
     os.utime(reused, (day_ago, day_ago))
     assert set(briefing._remove_stale_temporaries(out)) >= {reused, overflow}
     assert not reused.exists() and not overflow.exists()
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    "math", ["$$\\frac{a}{b}$$", "$x^2$", "\\(x\\)", "\\begin{align} x \\end{align}"]
+)
+def test_latex_math_in_markdown_is_refused_naming_the_cell(tmp_path: Path, math: str) -> None:
+    path = notebook_file(tmp_path, "85-math.ipynb", "raise SystemExit('ran')")
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell(f"Growth is {math} here."))
+    nbformat.write(notebook, path)
+    text, progress = build_error(tmp_path / "out", [path])
+    shown = math if not math.startswith("\\begin") else "\\begin{align}"
+    assert text == (
+        f"{path}: cell 2 (id {notebook.cells[2].id}) holds LaTeX math {shown!r}, which the PDF "
+        "cannot typeset; write it in words, or write a dollar sign as \\$"
+    )
+    assert progress == []
+
+
+def test_an_escaped_dollar_sign_is_text(tmp_path: Path) -> None:
+    path = notebook_file(tmp_path, "84-dollar.ipynb", "x = 1")
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell("From \\$5 to \\$6 a visit."))
+    nbformat.write(notebook, path)
+    briefing.build(tmp_path / "out", [path], combined=False, progress=lambda _: None)
+    assert "From $5 to $6 a visit." in pdf_text(tmp_path / "out" / "84-dollar.pdf")
 
 
 @pytest.mark.bad_input

@@ -294,6 +294,49 @@ DESCRIPTOR_CASES: list[tuple[str, Callable[[Path], None], str]] = [
         "field 'value'",
     ),
     (
+        "link-loop",
+        lambda f: (
+            (f / "loop.csv").symlink_to("loop.csv"),
+            edit_descriptor(f, lambda d: resource(d, "economy").update(path="loop.csv")),
+        ),
+        "{descriptor}: resources[3] ('economy'): path 'loop.csv' cannot be followed: "
+        "Symlink loop from '{folder}/loop.csv'",
+    ),
+    (
+        "nested-too-deep",
+        lambda f: (f / DESCRIPTOR).write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8"),
+        "{descriptor}: nests arrays or objects too deeply to read; a descriptor needs a few levels",
+    ),
+    (
+        "no-figure-tables",
+        lambda f: edit_descriptor(
+            f,
+            lambda d: d.update(
+                resources=[r for r in d["resources"] if r["schema"] != "figure.schema.json"]
+            ),
+        ),
+        "{descriptor}: no table holds figures: a figure table has the schema 'figure.schema.json'",
+    ),
+    (
+        "sources-without-reporter",
+        lambda f: edit_descriptor(
+            f,
+            lambda d: resource(d, "sources")["schema"]["fields"][3]["constraints"].clear(),
+        ),
+        "{descriptor}: table 'sources': huaiyin needs a required field 'reporter'",
+    ),
+    (
+        "no-sources-table",
+        lambda f: (
+            edit_schema(f, '"resource": "sources"', '"resource": "reports"'),
+            (f / DESCRIPTOR).write_text(
+                (f / DESCRIPTOR).read_text(encoding="utf-8").replace('"sources"', '"reports"'),
+                encoding="utf-8",
+            ),
+        ),
+        "{descriptor}: no table named 'sources', which lists the reports",
+    ),
+    (
         "unknown-type",
         lambda f: edit_descriptor(
             f, lambda d: resource(d, "units")["schema"]["fields"][3].update(type="integer")

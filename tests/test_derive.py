@@ -220,6 +220,12 @@ def test_per_unit_follows_the_quotient_table(
     assert per_unit(hedged(*numerator), hedged(*denominator)).qualifier == expected
 
 
+def test_a_total_may_cancel_to_zero() -> None:
+    """Unlike a quotient that underflows, a sum of opposite signs is exactly 0."""
+    result = total(hedged_value("hy2023h1.budget_revenue", 5), hedged_value("hy2023h1.gdp", -5))
+    assert (result.value, result.unit) == (0, "亿元")
+
+
 def test_totals_follow_the_sum_table() -> None:
     near = hedged("hy2023h1.community_grids", "nearly")
     more = hedged("hy2023h1.rural_grids", "more_than")
@@ -291,6 +297,15 @@ def test_unknown_qualifier_is_refused() -> None:
             "hy2023h1.budget_revenue, hy2023h1.key_projects give 4.6",
         ),
         (
+            lambda: total(
+                hedged_value("hy2023h1.community_grids", 1.7e308),
+                hedged_value("hy2023h1.rural_grids", 1.7e308),
+            ),
+            ValueError,
+            "hy2023h1.community_grids, hy2023h1.rural_grids give inf, which a float cannot "
+            "hold faithfully (too large or too small)",
+        ),
+        (
             lambda: total("hy2023h1.medical_centre_investment_target", "hy2023h1.gdp"),
             ValueError,
             "total() adds figures of one unit and one kind (levels, counts or targets); got "
@@ -321,6 +336,7 @@ def test_unknown_qualifier_is_refused() -> None:
         "overflow",
         "underflow-to-zero",
         "underflow-subnormal",
+        "total-overflow",
         "target-plus-level",
         "nan-direction",
         "none-direction",

@@ -62,6 +62,28 @@ def test_table_name_must_be_a_string() -> None:
         huaiyin.load_table(3)  # type: ignore[arg-type]
 
 
+@pytest.mark.bad_input
+def test_data_env_var_in_a_link_loop(monkeypatch, tmp_path) -> None:
+    (tmp_path / "loop").symlink_to("loop")
+    monkeypatch.setenv(DATA_ENV, str(tmp_path / "loop"))
+    with pytest.raises(FileNotFoundError, match="does not point at a data folder: Symlink loop"):
+        huaiyin.list_tables()
+
+
+@pytest.mark.bad_input
+def test_table_file_name_too_long(data_copy: Path) -> None:
+    descriptor = data_copy / "datapackage.json"
+    long_name = "e" * 300 + ".csv"
+    descriptor.write_text(
+        descriptor.read_text(encoding="utf-8").replace('"economy.csv"', f'"{long_name}"'),
+        encoding="utf-8",
+    )
+    assert error_of(lambda: huaiyin.load_table("economy")) == (
+        f"{data_copy / long_name}: cannot be read (File name too long); "
+        "datapackage.json lists it as table 'economy'"
+    )
+
+
 def test_data_folder_does_not_depend_on_the_working_directory(monkeypatch, tmp_path) -> None:
     monkeypatch.chdir(tmp_path)
     assert huaiyin.figure("hy2023h1.gdp").value == 365.5
@@ -376,6 +398,18 @@ VALUE_CASES = [
         "'hy2022h1.gdp' does not start with its source_id 'hy2023h1' and a dot; "
         "write hy2023h1.<slug>",
     ),
+    # Malformed Chinese numerals: a digit twice, a place twice, a skipped place without 零.
+    *[
+        (
+            "economy",
+            5,
+            "printed",
+            printed,
+            f"{printed!r} cannot be read as a figure; write it as the report prints it: an "
+            "optional hedge (近, 超, 突破 or 余), the number and the unit, e.g. 近40个 or 第三",
+        )
+        for printed in ("第三三", "第十十", "第十三三")
+    ],
     ("sources", 2, "published", "20230608", "'20230608' is not a date; write YYYY-MM-DD"),
     ("sources", 2, "published", "2023-W23-4", "'2023-W23-4' is not a date; write YYYY-MM-DD"),
     (

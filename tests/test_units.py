@@ -66,8 +66,13 @@ def test_unknown_unit_lists_the_valid_ones() -> None:
         (float("nan"), UnitError, "cannot convert nan: only finite numbers convert"),
         (float("inf"), UnitError, "cannot convert inf: only finite numbers convert"),
         (1e305, UnitError, "converting 1e+305 gives 1.000e+313, beyond what a float can hold"),
+        (
+            10**400,
+            UnitError,
+            "cannot convert a number of 401 digits: it is beyond what a float can hold",
+        ),
     ],
-    ids=["text", "none", "bool", "nan", "inf", "overflow"],
+    ids=["text", "none", "bool", "nan", "inf", "overflow", "huge-int"],
 )
 def test_convert_takes_finite_numbers_only(value: object, error: type, message: str) -> None:
     with pytest.raises(error) as info:
