@@ -94,9 +94,12 @@ def build(
     folders = [str(p) for p in paths if p.is_dir()]
     if folders:
         raise BriefingError(f"{', '.join(folders)}: a folder, not a notebook")
-    missing = [str(p) for p in paths if not p.is_file()]
+    missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise BriefingError(f"no such notebook: {', '.join(missing)}")
+    special = [str(p) for p in paths if not p.is_file()]
+    if special:  # a pipe or a device could block the build, or never end
+        raise BriefingError(f"{', '.join(special)}: not a regular file, so not a notebook")
     targets = _targets(out, paths, combined)
     read = [_read_notebook(path) for path in paths]
     _prepare_folder(out)

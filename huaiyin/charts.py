@@ -246,6 +246,15 @@ def figures_chart(
     if len(set(labels)) != len(labels):
         raise ValueError("two figures in one chart have the same subject; chart them apart")
     ids = list(figures["id"].astype(str))
+    if groups is not None:
+        if not isinstance(groups, pd.Series):
+            raise TypeError(
+                f"groups must be a pandas Series of panel names indexed by figure id, not "
+                f"{type(groups).__name__}; write pd.Series({{...}}) around a dict"
+            )
+        ungrouped = [i for i in ids if i not in groups.index]
+        if ungrouped:
+            raise ValueError(f"groups names no panel for {', '.join(ungrouped)}")
 
     def by_label(values: Iterable[object]) -> pd.Series:
         return pd.Series([str(v) for v in values], index=labels)

@@ -170,10 +170,10 @@ def _number_problem(cell: str) -> Problem:
 
 
 def _date_problem(cell: str) -> Problem:
+    if not _DATE.fullmatch(cell):
+        return f"{shorten(repr(cell), 80)} is not a date; write YYYY-MM-DD"
     try:
-        if _DATE.fullmatch(cell):
-            date.fromisoformat(cell)
-            return None
-    except ValueError:
-        pass
-    return f"{shorten(repr(cell), 80)} is not a date; write YYYY-MM-DD"
+        date.fromisoformat(cell)
+    except ValueError as err:  # written right, but no such day: 2023-02-29, 2023-13-01
+        return f"{cell!r} is not a day of the calendar ({err})"
+    return None

@@ -10,6 +10,7 @@ else is a :class:`~huaiyin.errors.DataError` naming the file and the key.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -256,7 +257,12 @@ def read_json(path: Path) -> Any:
             path, f"is not UTF-8 (byte {data[err.start]:#04x} at offset {err.start})"
         ) from None
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        return json.loads(
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+        )
     except json.JSONDecodeError as err:
         raise DataError(
             path, f"is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"
@@ -276,6 +282,14 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise ValueError(f"the key {key!r} appears twice in one object")
         seen[key] = value
     return seen
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        shown = text if len(text) <= 24 else f"{text[:20]}… ({len(text)} characters)"
+        raise ValueError(f"the number {shown} is beyond what a float can hold")
+    return value
 
 
 def _no_constant(name: str) -> Any:

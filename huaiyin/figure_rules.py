@@ -64,17 +64,32 @@ def first_problem(figures: pd.DataFrame, units: pd.DataFrame) -> tuple[int, str,
     return None
 
 
+def first_unprefixed_id(rows: pd.DataFrame) -> tuple[int, str, str] | None:
+    """``(position, "id", message)`` for the first id that does not start with its source."""
+    pairs = zip(rows["id"].astype(str), rows["source_id"].astype(str), strict=True)
+    for position, (row_id, source_id) in enumerate(pairs):
+        if (problem := _id_problem(row_id, source_id)) is not None:
+            return position, "id", problem
+    return None
+
+
+def _id_problem(row_id: str, source_id: str) -> str | None:
+    if row_id.startswith(f"{source_id}."):
+        return None
+    return (
+        f"{row_id!r} does not start with its source_id {source_id!r} and a dot; "
+        f"write {source_id}.<slug>"
+    )
+
+
 def _problem(
     row: dict[str, Any], quantity: dict[str, str], factor: dict[str, float]
 ) -> tuple[str, str] | None:
     figure_id, source_id, kind = str(row["id"]), str(row["source_id"]), str(row["kind"])
     value, unit, qualifier = float(row["value"]), str(row["unit"]), str(row["qualifier"])
     printed, citation = str(row["printed"]), str(row["citation"])
-    if not figure_id.startswith(f"{source_id}."):
-        return "id", (
-            f"{figure_id!r} does not start with its source_id {source_id!r} and a dot; "
-            f"write {source_id}.<slug>"
-        )
+    if (problem := _id_problem(figure_id, source_id)) is not None:
+        return "id", problem
     if kind not in KIND_QUANTITIES:
         return "kind", (
             f"{kind!r} has no rule for its unit; huaiyin knows {', '.join(KIND_QUANTITIES)}"

@@ -27,7 +27,7 @@ import pandas as pd
 from huaiyin.columns import all_valid, cell_problem, first_row, shorten, typed
 from huaiyin.datapackage import DataPackage, Resource, data_dir, read_datapackage
 from huaiyin.errors import DataError
-from huaiyin.figure_rules import first_problem
+from huaiyin.figure_rules import first_problem, first_unprefixed_id
 from huaiyin.text import find_hidden
 
 __all__ = ["DataError", "Figure", "figure", "list_tables", "load_figures", "load_table"]
@@ -291,9 +291,13 @@ def _load(resource: Resource, package: DataPackage) -> pd.DataFrame:
     _check_primary_key(resource, frame)
     if resource.name in package.figure_tables():
         problem = first_problem(frame, _unit_table(resource, package))
-        if problem is not None:
-            row, column, message = problem
-            raise DataError(resource.path, message, row + 2, column)
+    elif {"id", "source_id"} <= set(frame):  # programmes: ids name their report too
+        problem = first_unprefixed_id(frame)
+    else:
+        problem = None
+    if problem is not None:
+        row, column, message = problem
+        raise DataError(resource.path, message, row + 2, column)
     return frame
 
 

@@ -462,8 +462,12 @@ def notebook_with_duplicate_ids(folder: Path) -> Path:
             lambda t: notebook_file(t, "87-invisible.ipynb", title="# \u200b\u00a0"),
             "{path}: the first cell must be a Markdown cell whose first line is the title",
         ),
+        (
+            lambda t: os.mkfifo(t / "83-pipe.ipynb") or t / "83-pipe.ipynb",
+            "{path}: not a regular file, so not a notebook",
+        ),
     ],
-    ids=["folder", "duplicate-cell-ids", "invisible-title"],
+    ids=["folder", "duplicate-cell-ids", "invisible-title", "pipe"],
 )
 def test_more_bad_notebooks(tmp_path: Path, make: Callable[[Path], Path], message: str) -> None:
     path = make(tmp_path)

@@ -190,6 +190,32 @@ def test_every_series_keeps_its_legend_entry() -> None:
 
 
 @pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("groups", "error", "message"),
+    [
+        (
+            pd.Series({"hy2023h1.gdp": "level"}),
+            ValueError,
+            "groups names no panel for hy2023h1.budget_revenue",
+        ),
+        (
+            {"hy2023h1.gdp": "level", "hy2023h1.budget_revenue": "level"},
+            TypeError,
+            "groups must be a pandas Series of panel names indexed by figure id, not dict; "
+            "write pd.Series({...}) around a dict",
+        ),
+    ],
+    ids=["id-without-panel", "dict"],
+)
+def test_chart_groups_must_name_every_figure(groups: object, error: type, message: str) -> None:
+    figures = huaiyin.load_figures().set_index("id", drop=False)
+    two = figures.loc[["hy2023h1.gdp", "hy2023h1.budget_revenue"]]
+    with pytest.raises(error) as info:
+        charts.figures_chart(two, title="t", axis_label="a", groups=groups)  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+@pytest.mark.bad_input
 def test_unknown_qualifier_in_a_chart_is_named() -> None:
     with pytest.raises(ValueError, match=r"unknown qualifier\(s\) 'approx'; valid: exact, more"):
         charts.bar_chart(

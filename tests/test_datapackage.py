@@ -294,6 +294,14 @@ DESCRIPTOR_CASES: list[tuple[str, Callable[[Path], None], str]] = [
         "field 'value'",
     ),
     (
+        "minimum-beyond-float",
+        lambda f: edit_schema(
+            f, '"required": true\n      }', '"required": true,\n        "minimum": 1e400\n      }'
+        ),
+        "{folder}/figure.schema.json: is not valid JSON: the number 1e400 is beyond what a "
+        "float can hold",
+    ),
+    (
         "link-loop",
         lambda f: (
             (f / "loop.csv").symlink_to("loop.csv"),

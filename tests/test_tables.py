@@ -410,7 +410,22 @@ VALUE_CASES = [
         )
         for printed in ("第三三", "第十十", "第十三三")
     ],
+    (
+        "programmes",
+        2,
+        "id",
+        "hy2022h1.development_approach_125510",
+        "'hy2022h1.development_approach_125510' does not start with its source_id 'hy2023h1' "
+        "and a dot; write hy2023h1.<slug>",
+    ),
     ("sources", 2, "published", "20230608", "'20230608' is not a date; write YYYY-MM-DD"),
+    (
+        "sources",
+        2,
+        "published",
+        "2023-02-29",
+        "'2023-02-29' is not a day of the calendar (day is out of range for month)",
+    ),
     ("sources", 2, "published", "2023-W23-4", "'2023-W23-4' is not a date; write YYYY-MM-DD"),
     (
         "sources",
