@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import time
 import unicodedata
+import uuid
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from xml.etree import ElementTree
 import nbformat
 import pandas as pd
 import PIL.Image
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.paths import jupyter_runtime_dir
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
@@ -441,8 +444,16 @@ def _for_print(notebook: Any) -> Any:
 
 async def _execute(path: Path, notebook: Any) -> Any:
     """Run every cell in a fresh kernel; a cell that fails or writes an error raises."""
+    # Kernels talk over Unix sockets, not TCP ports: builds and test runs side by side could
+    # otherwise pick the same free port and kill a kernel with "Address already in use".
+    manager = AsyncKernelManager(kernel_name="python3", transport="ipc")
+    # An absolute socket path: the kernel runs in the notebook's folder, not this one.
+    runtime = Path(jupyter_runtime_dir())
+    runtime.mkdir(parents=True, exist_ok=True)
+    manager.ip = str(runtime / f"huaiyin-{uuid.uuid4().hex}-ipc")
     client = NotebookClient(
         notebook,
+        km=manager,
         kernel_name="python3",
         timeout=600,
         resources={"metadata": {"path": str(path.parent)}},
