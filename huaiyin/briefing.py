@@ -404,6 +404,36 @@ def _section(path: Path, notebook: Any) -> Section:
     return Section(notebook=path, title=title, body=body)
 
 
+# A number with its hedge and unit (超220万人次, 7.05亿元, 6.4%), or a short run of Chinese (a
+# name or a term): never broken across lines. Longer Chinese runs break as Chinese text does.
+_UNBROKEN = re.compile(
+    r"(?:[近超余约<>≈]|突破)?[0-9][0-9,]*(?:\.[0-9]+)?(?:[万亿千百十]*[元人次家个场位户名趟倍%]+)?"
+    r"|(?<![\u4e00-\u9fff])[\u4e00-\u9fff\u3400-\u4dbf]{2,8}(?![\u4e00-\u9fff])"
+)
+
+
+def _unbroken(document: str) -> str:
+    """The HTML with numbers and short Chinese terms in its text kept whole on a line."""
+    parts = re.split(r"(<[^>]*>|&[#A-Za-z0-9]+;)", document)  # tags and entities stay as they are
+    inside_style = False
+    for index, part in enumerate(parts):
+        if part.startswith("&"):
+            continue
+        if part.startswith("<"):
+            inside_style = part.startswith(("<style", "<script")) or (
+                inside_style and not part.startswith(("</style", "</script"))
+            )
+            continue
+        if not inside_style and part.strip():
+            parts[index] = _UNBROKEN.sub(
+                lambda m: (
+                    f'<span class="nb">{m.group(0)}</span>' if len(m.group(0)) > 1 else m.group(0)
+                ),
+                part,
+            )
+    return "".join(parts)
+
+
 def _for_print(notebook: Any) -> Any:
     """Lay the notebook out for pages: the title breaks before its Chinese part, and text
     stays on the page of what follows it.
@@ -563,7 +593,7 @@ def _body(sections: list[Section], front_matter: bool = False) -> str:
     ]
     if front_matter:
         parts.append(_about_the_data(sources))
-    return "".join(parts)
+    return _unbroken("".join(parts))
 
 
 def _html(body: str, stylesheet: str) -> str:
@@ -592,13 +622,16 @@ def _title_page(sources: pd.DataFrame, contents: str) -> str:
     rows = {
         "时期 Period": f"{period_zh} {period_en[:1].upper()}{period_en[1:]}",
         "数据截至 Data as of": (
-            f"{period_zh}末及报道之时（报道未注明日期） The end of {period_en}, and the time "
-            "of the report, which gives no date"
+            f"{period_zh}末；“今年以来”数据截至报道之时（报道未注明日期） The end of "
+            f"{period_en}; year-to-date figures run to the report, which is undated"
         ),
         "来源 Source": "; ".join(
             f"{r.title_zh}（记者 {r.reporter}）" for r in sources.itertuples()
         ),
-        "数据 Data": "huaiyin data package: every figure with a verbatim citation of the report",
+        "数据 Data": (
+            "报道所载全部数字，均可追溯至原文 Every number in the report, each traceable to "
+            "the words that print it"
+        ),
         "生成日期 Built": _build_date().isoformat(),
     }
     items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows.items())
@@ -619,8 +652,8 @@ def _about_the_data(sources: pd.DataFrame) -> str:
     return f"""<section class="about"><h1>数据说明 About the data</h1>
 <h2>Where every number comes from</h2>
 <p>Every number is taken from one newspaper report, or computed from its numbers. Each figure
-is stored with the words of the report it comes from, and a test checks that those words occur
-in the report exactly once. The report gives no publication date.</p><ul>{reports}</ul>
+is kept with the words of the report that print it, and those words were checked against the
+report's text. The report gives no publication date.</p><ul>{reports}</ul>
 <h2>Hedges: 近, 超, 突破, 余</h2>
 <p>The report hedges some numbers, and the briefing keeps each hedge. <b>近</b> (nearly) means a
 little under: 近30亿元 is a little under 3 billion yuan. <b>超</b>, <b>突破</b> and <b>余</b>

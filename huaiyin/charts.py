@@ -28,7 +28,7 @@ from matplotlib.text import Text
 
 from huaiyin.derive import SYMBOLS
 from huaiyin.fonts import FONT_ENV, SC_FAMILIES, FontNotFoundError, find_sc_face
-from huaiyin.present import period_words
+from huaiyin.present import bound_number, period_words
 from huaiyin.tables import Figure, load_table
 from huaiyin.units import unit as lookup_unit
 
@@ -186,6 +186,7 @@ def bar_chart(
     source_id: str = "hy2023h1",
     lang: Lang = "both",
     width: float = 8.0,
+    decimals: int | None = None,
 ) -> MplFigure:
     """A titled horizontal bar chart with its values written on the bars and a source caption.
 
@@ -207,6 +208,9 @@ def bar_chart(
         large value does not flatten the others.
     kinds : Series, optional
         A figure kind per label: a ``target`` is drawn as an outline, not as an outcome.
+    decimals : int, optional
+        Places for the value labels, as in the table beside the chart (a hedged value is
+        rounded so that its hedge stays true); by default up to two, as the report prints.
     """
     # Every text of the chart comes from the data or the caller: draw it literally, so that
     # a "$" in a label is a dollar sign, not the start of a formula that fails at display time.
@@ -219,6 +223,7 @@ def bar_chart(
             source_id,
             lang,
             width,
+            decimals,
         )
     for text in fig.findobj(Text):
         text.set_parse_math(False)
@@ -352,6 +357,7 @@ def _bar_chart(
     source_id: str,
     lang: Lang,
     width: float,
+    decimals: int | None,
 ) -> MplFigure:
     frame = data.to_frame() if isinstance(data, pd.Series) else data
     qualifiers = marks.get("qualifiers", frame.index, "exact")
@@ -376,8 +382,8 @@ def _bar_chart(
     sizes = [group_of.count(g) * len(frame.columns) for g in panels]
     # Room for every line of the longest label, so that two-line labels never overlap.
     lines = max(str(label).count("\n") + 1 for label in frame.index)
-    per_bar = max(0.32, 0.26 * lines + 0.1)
-    height = 1.9 + sum(per_bar * n + 0.3 for n in sizes) + 0.35 * (len(panels) > 1) * len(panels)
+    per_bar = max(0.28, 0.21 * lines + 0.08)
+    height = 1.6 + sum(per_bar * n + 0.3 for n in sizes) + 0.35 * (len(panels) > 1) * len(panels)
     # Below the panels: the key (if a bar is hedged or a target), then the source caption.
     keyed = any(q != "exact" for q in qualifiers) or "target" in kinds
     bottom = 0.55 + 0.35 * keyed
@@ -392,7 +398,8 @@ def _bar_chart(
     )
     # Leave room at the bottom for the source caption, which layout engines do not see.
     fig.get_layout_engine().set(rect=(0, bottom / height, 1, 1 - bottom / height))  # type: ignore[union-attr, call-arg]
-    hedged = target = False
+    hedges: set[str] = set()
+    target = False
     for ax, panel in zip(axes[:, 0], panels, strict=True):
         rows = frame[[g == panel for g in group_of]]
         # Reversed, so that the first label is at the top as in the reading order.
@@ -403,15 +410,18 @@ def _bar_chart(
             for bar, (label, value) in zip(container, values.items(), strict=True):
                 qualifier = qualifier_of[label]
                 if qualifier != "exact":
+                    # A paler solid colour, not transparency: gridlines must not show through.
+                    colour = bar.get_facecolor()
+                    bar.set_facecolor(_paler(colour))
+                    bar.set_edgecolor(colour)  # the hatch is drawn in the edge colour
                     bar.set_hatch("////")
-                    bar.set_alpha(0.55)
-                    hedged = True
+                    hedges.add(SYMBOLS[qualifier])
                 if kind_of[label] == "target":
                     bar.set_fill(False)
                     bar.set_linestyle("--")
                     bar.set_edgecolor("C0")
                     target = True
-                labels.append(f"{SYMBOLS[qualifier]}{_number(value)}")
+                labels.append(f"{SYMBOLS[qualifier]}{_number(value, qualifier, decimals)}")
             ax.bar_label(container, labels=labels, padding=3, fontsize="small", bbox=_LABEL_BOX)
         if len(panels) > 1:
             ax.set_title(panel, loc="left", fontsize="medium")
@@ -434,8 +444,14 @@ def _bar_chart(
         fig.suptitle(title)
     else:
         axes[0, 0].set_title(title)
-    _key(fig, hedged, target, lang, 0.5 / height)
-    add_source_caption(fig, source_id, lang, periods=[p for p in periods if p] or None)
+    _key(fig, hedges, target, lang, 0.5 / height)
+    add_source_caption(
+        fig,
+        source_id,
+        lang,
+        periods=[p for p in periods if p] or None,
+        note=("各分图标尺不同", "each panel has its own scale") if len(panels) > 1 else None,
+    )
     _freeze_layout(fig)
     return fig
 
@@ -464,20 +480,20 @@ def _freeze_layout(fig: MplFigure) -> None:
     fig.set_layout_engine("none")
 
 
-def _key(fig: MplFigure, hedged: bool, target: bool, lang: Lang, y: float) -> None:
+_HEDGE_WORDS = {">": ("超过", "more than"), "<": ("不足", "under"), "≈": ("约", "about")}
+
+
+def _key(fig: MplFigure, hedges: set[str], target: bool, lang: Lang, y: float) -> None:
     """A legend, above the source caption, for the ways a bar can differ from an exact
-    outcome; ``y`` is the caption's top, as a fraction of the figure's height."""
+    outcome; ``y`` is the caption's top, as a fraction of the figure's height. It names only
+    the hedges the chart shows."""
     handles, texts = [], []
-    if hedged:
-        handles.append(Patch(facecolor="C0", alpha=0.55, hatch="////"))
-        texts.append(
-            _pick(
-                "约数（超、近等）",
-                "hedged in the report: > more than, < under",
-                lang,
-                both="{zh} {en}",
-            )
-        )
+    if hedges:
+        shown = [h for h in _HEDGE_WORDS if h in hedges]
+        zh = "，".join(f"{h}{_HEDGE_WORDS[h][0]}" for h in shown)
+        en = ", ".join(f"{h} {_HEDGE_WORDS[h][1]}" for h in shown)
+        handles.append(Patch(facecolor=_paler("C0"), edgecolor="C0", hatch="////"))
+        texts.append(_pick(f"约数：{zh}", f"hedged in the report: {en}", lang, both="{zh}  {en}"))
     if target:
         handles.append(Patch(fill=False, edgecolor="C0", linestyle="--"))
         texts.append(_pick("目标", "target, not an outcome", lang, both="{zh} {en}"))
@@ -494,9 +510,18 @@ def _key(fig: MplFigure, hedged: bool, target: bool, lang: Lang, y: float) -> No
         key.set_in_layout(False)  # its room is kept free below the panels
 
 
-def _number(value: float) -> str:
-    """Up to two decimals, no trailing zeros, thousands separated: 3,140 / 166.72 / 0.7."""
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+def _number(value: float, qualifier: str = "exact", decimals: int | None = None) -> str:
+    """Thousands separated, to ``decimals`` places, or by default up to two without trailing
+    zeros, as the report prints: 3,140 / 166.72 / 0.7."""
+    if decimals is not None:
+        return bound_number(value, qualifier, decimals)
+    return bound_number(value, qualifier, 2).rstrip("0").rstrip(".")
+
+
+def _paler(colour: object) -> tuple[float, float, float, float]:
+    """The colour mixed half with white: a hedged bar, solid so nothing shows through."""
+    red, green, blue, _ = mpl.colors.to_rgba(colour)  # type: ignore[arg-type]
+    return (0.5 + red / 2, 0.5 + green / 2, 0.5 + blue / 2, 1.0)
 
 
 def _pick(zh: str, en: str, lang: Lang, both: str = "{zh} ({en})") -> str:

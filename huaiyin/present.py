@@ -28,6 +28,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Literal
 
 import pandas as pd
@@ -35,7 +36,14 @@ import pandas as pd
 from huaiyin.derive import SYMBOLS, Derived
 from huaiyin.tables import Figure
 
-__all__ = ["ReaderTable", "derived_table", "figures_table", "indicators_table", "period_words"]
+__all__ = [
+    "ReaderTable",
+    "bound_number",
+    "derived_table",
+    "figures_table",
+    "indicators_table",
+    "period_words",
+]
 
 # What the kind of a figure adds to its subject's name, in English and in Chinese.
 _KIND_WORDS = {
@@ -145,7 +153,17 @@ def figures_table(figures: pd.DataFrame | Iterable[Figure]) -> ReaderTable:
     rows, ids = [], []
     for record in records:
         english, chinese = _KIND_WORDS[str(record["kind"])]
-        scope = "" if record["scope_en"] == "Huaiyin District" else f" ({record['scope_en']})"
+        subject_en, subject_zh = str(record["subject_en"]), str(record["subject_zh"])
+        kind_word = english.strip(", ").split(" ")[0]
+        if kind_word and kind_word in subject_en.lower():  # not "target of …, target"
+            english = ""
+            chinese = "" if chinese in subject_zh else chinese
+        # The scope only where the name does not already say it: not "Visitors to
+        # Impression Jinan (Impression Jinan)"; its first words are enough ("Jinan West").
+        scope_en = str(record["scope_en"])
+        words = scope_en.lower().removeprefix("the ").split()[:2]
+        named = " ".join(words) in subject_en.lower()
+        scope = "" if scope_en == "Huaiyin District" or named else f" ({scope_en})"
         name = f"{record['subject_zh']}{chinese} {record['subject_en']}{english}{scope}"
         rows.append((name, str(record["printed"]), period_words(str(record["period"]))))
         ids.append((str(record["id"]),))
@@ -196,19 +214,24 @@ def indicators_table(figures: pd.DataFrame, indicators: Iterable[str]) -> Reader
     )
 
 
-def derived_table(results: Mapping[str, Derived], decimals: int = 1) -> ReaderTable:
+def derived_table(
+    results: Mapping[str, Derived], decimals: int | Mapping[str, int] = 1
+) -> ReaderTable:
     """Derived figures as a reader's table: the name you give, value with its hedge, period.
 
-    Values are rounded to ``decimals`` places (the note under the table says so); the sign
+    Values are rounded to ``decimals`` places, or to ``decimals[name]`` for each row (the
+    note under the table says so); a bound is rounded outward, so that it stays true. The sign
     before a value keeps the direction of the report's hedges: ``<`` under, ``>`` over,
-    ``≈`` about.
+    ``≈`` about. A percentage of 1,000% or more reads as a multiple: ``>19.6 times``.
     """
+    places_of = {
+        name: decimals if isinstance(decimals, int) else decimals[name] for name in results
+    }
     rows = tuple(
-        (name, _derived_value(result, decimals), period_words(result.period))
+        (name, _derived_value(result, places_of[name]), period_words(result.period))
         for name, result in results.items()
     )
-    places = "place" if decimals == 1 else "places"
-    note = f"Rounded to {decimals} decimal {places}." if decimals else "Rounded to whole numbers."
+    note = _rounding_note(sorted(set(places_of.values())))
     hedged = [r for r in results.values() if r.qualifier != "exact"]
     if hedged:
         note += " < under, > over, ≈ about: the direction the report's hedges imply."
@@ -221,13 +244,44 @@ def derived_table(results: Mapping[str, Derived], decimals: int = 1) -> ReaderTa
     )
 
 
+def _rounding_note(places: list[int]) -> str:
+    words = ["whole numbers" if p == 0 else f"{p} decimal place{'s' * (p != 1)}" for p in places]
+    return f"Rounded to {' or '.join(words)}."
+
+
 def _derived_value(result: Derived, decimals: int) -> str:
     if not math.isfinite(result.value):
         raise ValueError(f"derived value {result.value!r} is not a number a reader can read")
+    value, unit = result.value, result.unit
+    if unit == "%" and abs(value) >= 1000:  # 1,964% reads better as 19.6 times
+        value, unit = value / 100, "times"
     # A whole result (a total of counts, say) is written as the integer it is.
-    places = 0 if result.value == int(result.value) else decimals
-    number = f"{result.value:,.{places}f}"
-    return f"{SYMBOLS[result.qualifier]}{number}{_unit_gap(result.unit)}{result.unit}"
+    places = 0 if value == int(value) else decimals
+    number = bound_number(value, result.qualifier, places)
+    return f"{SYMBOLS[result.qualifier]}{number}{_unit_gap(unit)}{unit}"
+
+
+_UPPER, _LOWER = {"nearly", "less_than"}, {"more_than"}
+
+
+def bound_number(value: float, qualifier: str, decimals: int) -> str:
+    """``value`` to ``decimals`` places with thousands separators, rounded so that the hedge
+    stays true: a lower bound (more than) down, an upper bound (nearly, under) up.
+
+    >>> [bound_number(5.116, q, 2) for q in ("exact", "more_than", "nearly")]
+    ['5.12', '5.11', '5.12']
+    >>> bound_number(1363.636, "nearly", 0), bound_number(1363.636, "more_than", 0)
+    ('1,364', '1,363')
+    """
+    rounding = (
+        ROUND_FLOOR
+        if qualifier in _LOWER
+        else ROUND_CEILING
+        if qualifier in _UPPER
+        else ROUND_HALF_UP
+    )
+    exact = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=rounding)
+    return f"{exact:,.{decimals}f}"
 
 
 def _unit_gap(unit: str) -> str:

@@ -112,6 +112,8 @@ def test_combined_briefing_has_title_page_and_contents(built: tuple[Path, list[s
 
 # What a reader sees: no ids, no internal words, no raw floats, the source on every page.
 INTERNAL_WORDS = ["hy2023h1.", "more_than", "less_than", "unstated", "2023YTD", "2023H1", "derive."]
+# How the project is built is not the reader's business.
+PROJECT_WORDS = re.compile(r"data package|notebook|SHA-256|\btests?\b|nbval|\bhuaiyin\b")
 
 
 @pytest.mark.parametrize("name", PDF_NAMES)
@@ -125,6 +127,11 @@ def test_pdf_shows_no_ids_codes_or_raw_numbers(built: tuple[Path, list[str]], na
     assert not long_decimals, f"{name} prints unrounded numbers: {long_decimals[:5]}"
     whole_as_float = re.findall(r"(?<![\d.])\d+\.0(?![\d%])", text)
     assert not whole_as_float, f"{name} prints whole numbers as decimals: {whole_as_float[:5]}"
+    project = sorted(set(PROJECT_WORDS.findall(text)))
+    assert not project, f"{name} talks about how the project is built: {project}"
+    # A number is never parted from its unit at the end of a line (365.5亿 / 元).
+    parted = re.findall(r"[0-9][万亿]?\r?\n[万亿元人次家个场位户名趟%]", text)
+    assert not parted, f"{name} breaks a number from its unit: {parted[:5]}"
 
 
 def test_every_page_after_the_title_page_names_the_source(built: tuple[Path, list[str]]) -> None:

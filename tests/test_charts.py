@@ -244,7 +244,19 @@ def test_hedged_bars_are_hatched_and_targets_outlined_with_a_key() -> None:
     assert labels == ["50.91", ">220"]
     key = [t.get_text() for t in fig.legends[0].get_texts()]
     plt.close(fig)
-    assert key == ["约数（超、近等） hedged in the report: > more than, < under"]
+    # The key names only the hedges the chart shows.
+    assert key == ["约数：>超过  hedged in the report: > more than"]
+    # Hedged bars are solid, in a paler colour: a gridline behind must not show through.
+    assert [b.get_alpha() for b in bars] == [None, None]
+    both = charts.figures_chart(
+        figure_rows("hy2023h1.exhibition_visitors", "hy2023h1.exhibition_consumption"),
+        title="t",
+        axis_label="mixed",
+    )
+    assert [t.get_text() for t in both.legends[0].get_texts()] == [
+        "约数：>超过，<不足  hedged in the report: > more than, < under"
+    ]
+    plt.close(both)
     target = charts.figures_chart(
         figure_rows("hy2023h1.medical_centre_investment_target", "hy2023h1.special_bonds"),
         title="t",

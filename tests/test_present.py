@@ -103,3 +103,40 @@ def test_indicators_put_level_growth_and_rank_side_by_side() -> None:
 def test_an_unknown_indicator_is_named() -> None:
     with pytest.raises(ValueError, match="no figures for indicator 'GDP'"):
         present.indicators_table(huaiyin.load_figures(), ["GDP"])
+
+
+def test_bounds_are_rounded_outward_so_the_hedge_stays_true() -> None:
+    per_exhibition = derive.per_unit("hy2023h1.exhibition_visitors", "hy2023h1.exhibitions")
+    assert per_exhibition.qualifier == "more_than" and 5.116 < per_exhibition.value < 5.117
+    table = present.derived_table({"visits": per_exhibition}, decimals=2)
+    assert table.rows[0][1] == ">5.11万人次/场"  # not >5.12: 5.116万 is not more than 5.12万
+    assert present.bound_number(1363.636, "nearly", 0) == "1,364"
+    assert present.bound_number(1363.636, "more_than", 0) == "1,363"
+    assert present.bound_number(0.925, "exact", 2) == "0.93"  # half up, as readers round
+
+
+def test_rows_may_have_their_own_precision_and_large_percentages_read_as_times() -> None:
+    results = {
+        "exhibitors": derive.per_unit(
+            "hy2023h1.exhibitors", "hy2023h1.exhibitions", unit_of_total="家"
+        ),
+        "visits": derive.ratio("hy2023h1.impression_jinan_visitors", "hy2023h1.fantawild_visitors"),
+    }
+    table = present.derived_table(results, decimals={"exhibitors": 0, "visits": 1})
+    assert [row[1] for row in table.rows] == ["512家/场", ">19.6 times"]
+    assert table.note.startswith("Rounded to whole numbers or 1 decimal place.")
+
+
+def test_a_name_that_says_its_scope_and_kind_is_not_repeated() -> None:
+    rows = present.figures_table(
+        [
+            huaiyin.figure("hy2023h1.impression_jinan_visitors"),
+            huaiyin.figure("hy2023h1.west_station_trains"),
+            huaiyin.figure("hy2023h1.medical_centre_investment_target"),
+        ]
+    ).rows
+    assert [row[0] for row in rows] == [
+        "印象济南客流量 Visitors to Impression Jinan",
+        "济南西站每天高铁趟数 High-speed trains per day at Jinan West",
+        "医学中心年度投资目标 Annual investment target of the medical centre",
+    ]
