@@ -155,11 +155,12 @@ def add_source_caption(
     source = sources.loc[source_id]
     codes = list(dict.fromkeys(periods)) if periods is not None else [str(source["period"])]
     zh_periods = "、".join(dict.fromkeys(period_words(c, "zh") for c in codes))
-    en_periods = " and ".join(dict.fromkeys(period_words(c) for c in codes))
+    en_words = list(dict.fromkeys(period_words(c) for c in codes))
+    en_periods = " and ".join(en_words) if len(en_words) < 3 else "; ".join(en_words)
     zh = f"来源：记者{source['reporter']}报道；时期：{zh_periods}"
     en = f"Source: report by {source['reporter']}; period: {en_periods}"
     if note is not None:
-        zh, en = f"{zh}。{note[0]}", f"{en}. {note[1]}"
+        zh, en = f"{zh}。{note[0]}", f"{en}. {note[1][:1].upper()}{note[1][1:]}"
     target = chart.figure if isinstance(chart, Axes) else chart
     target.text(
         0.01,

@@ -145,6 +145,16 @@ def test_source_caption_names_the_reporter_and_period() -> None:
         "来源：记者王贝艺报道；时期：2023年以来、未注明\n"
         "Source: report by 王贝艺; period: 2023, year to date and not stated"
     ]
+    fig, ax = plt.subplots()
+    charts.add_source_caption(
+        ax, lang="en", periods=["2023YTD", "2023H1", "2023"], note=("注", "each panel differs")
+    )
+    texts = [t.get_text() for t in fig.texts]
+    plt.close(fig)
+    # Three periods, one of which has a comma of its own: listed with semicolons.
+    assert texts == [
+        "Source: report by 王贝艺; period: 2023, year to date; H1 2023; 2023. Each panel differs"
+    ]
     with pytest.raises(KeyError, match="no source 'nope'; valid: hy2023h1"):
         charts.add_source_caption(ax, source_id="nope")
 
