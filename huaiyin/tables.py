@@ -168,6 +168,9 @@ class _Snapshot:
     by_id: pd.DataFrame | None = None
     package: DataPackage | None = None
     memo: dict[str, Any] = field(default_factory=dict)
+    contents: dict[Path, bytes] = field(default_factory=dict)
+    """The bytes the digest was taken of, until their table is parsed: read once, and the
+    tables are exactly what was hashed."""
 
 
 _CACHE: dict[Path, _Snapshot] = {}
@@ -181,17 +184,20 @@ def _stat(path: Path) -> tuple[int, ...]:
     return (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
 
 
-def _digest(paths: list[Path]) -> str:
+def _digest(paths: list[Path]) -> tuple[str, dict[Path, bytes]]:
     digest = hashlib.sha256()  # hardware-accelerated on most machines: ~2 GB/s
+    contents = {}
     for path in paths:
         try:
             # Only regular files: reading a pipe or a device could block or never end.
             data = path.read_bytes() if path.is_file() else b"\x00not a file"
+            if path.suffix == ".csv" and path.is_file():
+                contents[path] = data
         except OSError:
             data = b"\x00missing"
         digest.update(f"{path}\x00{len(data)}\x00".encode())
         digest.update(data)
-    return digest.hexdigest()
+    return digest.hexdigest(), contents
 
 
 def _settled(stats: tuple[tuple[int, ...], ...], now: int) -> bool:
@@ -231,11 +237,11 @@ def _snapshot(package: DataPackage) -> _Snapshot:
     cached = _CACHE.get(package.folder)
     if cached is not None and cached.stats == stats and _settled(stats, now):
         return cached
-    digest = _digest(paths)
+    digest, contents = _digest(paths)
     if cached is not None and cached.digest == digest:
         cached.stats = stats
         return cached
-    fresh = _Snapshot(stats, digest)
+    fresh = _Snapshot(stats, digest, contents=contents)
     _CACHE.pop(package.folder, None)
     while len(_CACHE) >= _FOLDERS_KEPT:
         del _CACHE[next(iter(_CACHE))]
@@ -280,7 +286,7 @@ def _combine_figures(package: DataPackage) -> pd.DataFrame:
 
 
 def _load(resource: Resource, package: DataPackage) -> pd.DataFrame:
-    cells = _read_cells(resource)
+    cells = _read_cells(resource, _snapshot(package).contents.pop(resource.path, None))
     _check_header(resource, cells.header)
     position = {name: cells.header.index(name) for name in resource.field_names}
     columns = {
@@ -320,9 +326,7 @@ _TOO_LONG = (
     f"a cell holds more than {MAX_CELL:,} characters, too long for a table's text: "
     "look for a missing closing quote"
 )
-# What sends a file to the csv module rather than pandas: characters the two parsers may
-# read differently (control characters, lone carriage returns, Unicode line separators).
-_QUOTED = re.compile(rb'"[^"]*"')
+_QUOTED = re.compile(rb'"[^"]*"')  # a quoted cell, whose commas do not separate cells
 
 
 def _read_text(path: Path) -> str:
@@ -378,7 +382,7 @@ class _Cells:
     columns: list[np.ndarray]
 
 
-def _read_cells(resource: Resource) -> _Cells:
+def _read_cells(resource: Resource, data: bytes | None = None) -> _Cells:
     """Read a table's cells, with pandas' C parser where it reads as the csv module would.
 
     The C parser is several times faster. A file it might read differently (a control
@@ -393,7 +397,8 @@ def _read_cells(resource: Resource) -> _Cells:
                 f"{'is not a regular file' if path.exists() else 'file not found'}; "
                 f"datapackage.json lists it as table {resource.name!r}",
             )
-        data = path.read_bytes()
+        if data is None:
+            data = path.read_bytes()
     except OSError as err:  # a name too long, no permission, an I/O error
         raise DataError(
             path,
