@@ -15,6 +15,7 @@ import html
 import io
 import itertools
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -24,6 +25,8 @@ import unicodedata
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib.resources import files
@@ -115,24 +118,80 @@ def build(
     if combined:
         title = f"Huaiyin District briefing, {_periods(load_table('sources'))[1]}"
         documents[targets[-1]] = (title, _body(sections, True))
-    written: list[tuple[Path, Path, int, float]] = []
+    written: list[_Rendered] = []
     try:
         with tempfile.TemporaryDirectory(prefix=f"{FONT_DIR_PREFIX}{os.getpid()}-") as font_dir:
             text = "".join(body for _, body in documents.values())
             stylesheet = _stylesheet(Path(font_dir), text)
-            for target, (title, body) in documents.items():
-                started = time.perf_counter()
-                temporary, pages = _render_pdf(_html(body, stylesheet), target, title)
-                written.append((target, temporary, pages, time.perf_counter() - started))
-        _publish(out, [(target, temporary) for target, temporary, _, _ in written])
+            _render_all(documents, stylesheet, written)
+        _publish(out, [(r.target, r.temporary) for r in written])
     except OSError as err:
         raise BriefingError(f"cannot write the briefings to {out}: {err}") from None
     finally:
-        for _, temporary, _, _ in written:
-            temporary.unlink(missing_ok=True)
-    for target, _, pages, seconds in written:
-        progress(f"wrote {target} ({pages} pages, {seconds:.1f} s)")
+        for rendered in written:
+            rendered.temporary.unlink(missing_ok=True)
+    for r in written:
+        progress(f"wrote {r.target} ({r.pages} pages, {r.seconds:.1f} s)")
     return list(documents)
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    target: Path
+    temporary: Path
+    pages: int
+    seconds: float
+
+
+def _render_all(
+    documents: dict[Path, tuple[str, str]], stylesheet: str, written: list[_Rendered]
+) -> None:
+    """Render every document into ``written`` (in ``documents`` order), one process per core.
+
+    WeasyPrint runs in Python, so processes, not threads, render side by side; the longest
+    document starts first. Every temporary that was written is in ``written`` even when
+    another document fails, so that the caller removes them all.
+    """
+    jobs = sorted(documents, key=lambda target: -len(documents[target][1]))
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for target in documents:
+            title, body = documents[target]
+            written.append(_timed_render(_html(body, stylesheet), target, title, os.getpid()))
+        return
+    # Forked after the kernels have shut down: the workers only lay out and write PDFs.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = {
+            target: pool.submit(
+                _timed_render,
+                _html(documents[target][1], stylesheet),
+                target,
+                documents[target][0],
+                os.getpid(),
+            )
+            for target in jobs
+        }
+    failure: BaseException | None = None
+    for target in documents:
+        try:
+            written.append(futures[target].result())
+        except BrokenProcessPool:
+            # A dead worker breaks the whole pool: which document it held is not known.
+            failure = failure or BriefingError(
+                "a process rendering the PDFs died (killed, or out of memory); "
+                "no PDF was published"
+            )
+        except BaseException as err:
+            failure = failure or err
+    if failure is not None:
+        raise failure
+
+
+def _timed_render(document: str, target: Path, title: str, owner: int) -> _Rendered:
+    started = time.perf_counter()
+    temporary, pages = _render_pdf(document, target, title, owner)
+    return _Rendered(target, temporary, pages, time.perf_counter() - started)
 
 
 # The names of the PDFs the last build wrote into a folder: the next build retires those it
@@ -685,8 +744,14 @@ def _build_date() -> date:
     return date.today()
 
 
-def _render_pdf(document: str, target: Path, title: str) -> tuple[Path, int]:
-    """Render ``document`` to a temporary file beside ``target``; return it and its pages."""
+def _render_pdf(
+    document: str, target: Path, title: str, owner: int | None = None
+) -> tuple[Path, int]:
+    """Render ``document`` to a temporary file beside ``target``; return it and its pages.
+
+    The temporary is named after ``owner``, the build's process (default: this one), so that
+    a later build can tell whether the build that wrote it is still running.
+    """
     # Offline by construction: only local files and data URIs, and a refused URL is an error
     # rather than a silently missing image.
     fetcher = URLFetcher(allowed_protocols={"file", "data"}, fail_on_errors=True)
@@ -698,7 +763,7 @@ def _render_pdf(document: str, target: Path, title: str) -> tuple[Path, int]:
         ) from None
     rendered.metadata.title = title
     handle, name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp"
+        dir=target.parent, prefix=f".{target.name}.{owner or os.getpid()}-", suffix=".tmp"
     )
     os.close(handle)
     temporary = Path(name)

@@ -295,10 +295,12 @@ def test_pdfs_are_replaced_together_or_not_at_all(
         (out / name).write_bytes(b"%PDF- old")
     render = briefing._render_pdf
 
-    def fail_on_the_combined(document: str, target: Path, title: str) -> tuple[Path, int]:
+    def fail_on_the_combined(
+        document: str, target: Path, title: str, owner: int | None = None
+    ) -> tuple[Path, int]:
         if target.name == briefing.COMBINED:
             raise OSError(28, "No space left on device")
-        return render(document, target, title)
+        return render(document, target, title, owner)
 
     monkeypatch.setattr(briefing, "_render_pdf", fail_on_the_combined)
     text, _ = build_error(out, [first, second])
@@ -319,7 +321,7 @@ from huaiyin import briefing
 
 def die(self, target, *args, **kwargs):
     Path(target).write_bytes(b"")  # what a kill -9 mid-write leaves
-    os.kill(os.getpid(), signal.SIGKILL)
+    os.killpg(0, signal.SIGKILL)  # the whole build: its rendering processes too
 
 weasyprint.Document.write_pdf = die
 briefing.build(Path(sys.argv[1]), [Path(sys.argv[2])], combined=False, progress=lambda _: None)
@@ -340,6 +342,7 @@ def test_temporaries_of_a_killed_build_are_removed_by_the_next(
         cwd=ROOT,
         env={**os.environ, "TMPDIR": str(temp)},
         check=False,
+        start_new_session=True,  # a process group of its own, which the kill takes down
     )
     assert killed.returncode == -signal.SIGKILL
     (stale_pdf,) = out.glob(".92-killed.pdf.*.tmp")
@@ -588,3 +591,26 @@ def test_numbers_and_short_chinese_terms_are_kept_whole_on_a_line() -> None:
         '<span class="nb">超220万人次</span>; Huaiyin&#x27;s <span class="nb">记者王贝艺</span> '
         "为加快建设黄河流域中心城市一流城区</p><style>p{margin:0 0 5pt}</style>"
     )
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="PDFs render in one process on one core")
+def test_a_rendering_process_that_dies_fails_the_build_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = notebook_file(tmp_path, "93-first.ipynb", "print('第一')")
+    out = tmp_path / "out"
+    render = briefing._render_pdf
+
+    def killed_on_the_combined(
+        document: str, target: Path, title: str, owner: int | None = None
+    ) -> tuple[Path, int]:
+        if target.name == briefing.COMBINED and os.getpid() != owner:
+            os.kill(os.getpid(), signal.SIGKILL)  # the rendering process only, as the OOM killer
+        return render(document, target, title, owner)
+
+    monkeypatch.setattr(briefing, "_render_pdf", killed_on_the_combined)
+    text, _ = build_error(out, [first])
+    assert text == (
+        "a process rendering the PDFs died (killed, or out of memory); no PDF was published"
+    )
+    assert list(out.iterdir()) == []
