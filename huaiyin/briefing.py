@@ -179,8 +179,7 @@ def _render_all(
         except BrokenProcessPool:
             # A dead worker breaks the whole pool: which document it held is not known.
             failure = failure or BriefingError(
-                "a process rendering the PDFs died (killed, or out of memory); "
-                "no PDF was published"
+                "a process rendering the PDFs died (killed, or out of memory); no PDF was published"
             )
         except BaseException as err:
             failure = failure or err
