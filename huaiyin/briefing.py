@@ -462,11 +462,12 @@ def _section(path: Path, notebook: Any) -> Section:
     return Section(notebook=path, title=title, body=body)
 
 
-# A number with its hedge and unit (超220万人次, 7.05亿元, 6.4%), or a short run of Chinese (a
-# name or a term): never broken across lines. Longer Chinese runs break as Chinese text does.
+# A number with its hedge and unit (超220万人次, 7.05亿元, 6.4%), or a run of Chinese of up to
+# twelve characters (a name or a term: 社会消费品零售总额): never broken across lines. Longer
+# Chinese runs break as Chinese text does.
 _UNBROKEN = re.compile(
-    r"(?:[近超余约<>≈]|突破)?[0-9][0-9,]*(?:\.[0-9]+)?(?:[万亿千百十]*[元人次家个场位户名趟倍%]+)?"
-    r"|(?<![\u4e00-\u9fff])[\u4e00-\u9fff\u3400-\u4dbf]{2,8}(?![\u4e00-\u9fff])"
+    r"(?:[近超余约<>≈]|突破)?[0-9][0-9,]*(?:\.[0-9]+)?(?:[万亿千百十]+[元人次家个场位户名趟倍%]*|[元人次家个场位户名趟倍%]+)?"
+    r"|(?<![\u4e00-\u9fff])[\u4e00-\u9fff\u3400-\u4dbf]{2,12}(?![\u4e00-\u9fff])"
 )
 
 
@@ -642,6 +643,7 @@ def _body(sections: list[Section], front_matter: bool = False) -> str:
             f'<li><a href="#section-{i}">{html.escape(s.title)}</a></li>'
             for i, s in enumerate(sections)
         )
+        items += '<li><a href="#about">数据说明 About the data</a></li>'
         # The contents share the title page, so that the key numbers open page 2.
         contents = f'<nav class="contents"><h2>目录 Contents</h2><ol>{items}</ol></nav>'
         parts.append(_title_page(sources, contents))
@@ -686,10 +688,6 @@ def _title_page(sources: pd.DataFrame, contents: str) -> str:
         "来源 Source": "; ".join(
             f"{r.title_zh}（记者 {r.reporter}）" for r in sources.itertuples()
         ),
-        "数据 Data": (
-            "报道所载全部数字，均可追溯至原文 Every number in the report, each traceable to "
-            "the words that print it"
-        ),
         "生成日期 Built": _build_date().isoformat(),
     }
     items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows.items())
@@ -707,11 +705,11 @@ def _about_the_data(sources: pd.DataFrame) -> str:
         f"{html.escape(str(r.title_en))}, {html.escape(period_words(str(r.period)))}.</li>"
         for r in sources.itertuples()
     )
-    return f"""<section class="about"><h1>数据说明 About the data</h1>
+    return f"""<section class="about" id="about"><h1>数据说明 About the data</h1>
 <h2>Where every number comes from</h2>
 <p>Every number is taken from one newspaper report, or computed from its numbers. Each figure
-is kept with the words of the report that print it, and those words were checked against the
-report's text. The report gives no publication date.</p><ul>{reports}</ul>
+is given with the words of the report that print it. The report gives no publication
+date.</p><ul>{reports}</ul>
 <h2>Hedges: 近, 超, 突破, 余</h2>
 <p>The report hedges some numbers, and the briefing keeps each hedge. <b>近</b> (nearly) means a
 little under: 近30亿元 is a little under 3 billion yuan. <b>超</b>, <b>突破</b> and <b>余</b>

@@ -188,6 +188,7 @@ def bar_chart(
     lang: Lang = "both",
     width: float = 8.0,
     decimals: int | None = None,
+    note: tuple[str, str] | None = None,
 ) -> MplFigure:
     """A titled horizontal bar chart with its values written on the bars and a source caption.
 
@@ -205,13 +206,16 @@ def bar_chart(
         A period code per label: the caption names them, and where they differ each label
         says its own.
     groups : Series, optional
-        A group name per label: one panel per group, each with its own scale, so that one
-        large value does not flatten the others.
+        A group name per label: one panel per group (kinds of money apart: planned,
+        completed, a target), all on one scale, so that bar lengths still compare.
     kinds : Series, optional
         A figure kind per label: a ``target`` is drawn as an outline, not as an outcome.
     decimals : int, optional
         Places for the value labels, as in the table beside the chart (a hedged value is
         rounded so that its hedge stays true); by default up to two, as the report prints.
+    note : (str, str), optional
+        A sentence in Chinese and in English for the source line: what a reader must know to
+        read the chart right.
     """
     # Every text of the chart comes from the data or the caller: draw it literally, so that
     # a "$" in a label is a dollar sign, not the start of a formula that fails at display time.
@@ -225,6 +229,7 @@ def bar_chart(
             lang,
             width,
             decimals,
+            note,
         )
     for text in fig.findobj(Text):
         text.set_parse_math(False)
@@ -239,11 +244,13 @@ def figures_chart(
     groups: pd.Series | None = None,
     lang: Lang = "both",
     width: float = 8.0,
+    note: tuple[str, str] | None = None,
 ) -> MplFigure:
     """:func:`bar_chart` of figures (rows of :func:`huaiyin.load_figures`): each bar keeps the
     figure's hedge, period and kind, and is labelled with its subject in both languages.
 
-    ``groups`` maps figure ids to panel names (see :func:`bar_chart`).
+    ``groups`` maps figure ids to panel names, and ``note`` adds a sentence to the source line
+    (see :func:`bar_chart`).
     """
     labels = [
         _pick(str(zh), str(en), lang, both="{zh}\n{en}")
@@ -276,6 +283,7 @@ def figures_chart(
         source_id=str(figures["source_id"].iloc[0]),
         lang=lang,
         width=width,
+        note=note,
     )
 
 
@@ -359,6 +367,7 @@ def _bar_chart(
     lang: Lang,
     width: float,
     decimals: int | None,
+    note: tuple[str, str] | None,
 ) -> MplFigure:
     frame = data.to_frame() if isinstance(data, pd.Series) else data
     qualifiers = marks.get("qualifiers", frame.index, "exact")
@@ -396,6 +405,7 @@ def _bar_chart(
         layout="constrained",
         squeeze=False,
         height_ratios=[n + 1 for n in sizes],
+        sharex=True,  # one scale for every panel: bar lengths compare across kinds
     )
     # Leave room at the bottom for the source caption, which layout engines do not see.
     fig.get_layout_engine().set(rect=(0, bottom / height, 1, 1 - bottom / height))  # type: ignore[union-attr, call-arg]
@@ -451,7 +461,7 @@ def _bar_chart(
         source_id,
         lang,
         periods=[p for p in periods if p] or None,
-        note=("各分图标尺不同", "each panel has its own scale") if len(panels) > 1 else None,
+        note=note,
     )
     _freeze_layout(fig)
     return fig

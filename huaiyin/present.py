@@ -234,7 +234,14 @@ def derived_table(
     note = _rounding_note(sorted(set(places_of.values())))
     hedged = [r for r in results.values() if r.qualifier != "exact"]
     if hedged:
-        note += " < under, > over, ≈ about: the direction the report's hedges imply."
+        shown = {SYMBOLS[r.qualifier] for r in hedged}
+        words = ", ".join(
+            f"{s} {w}" for s, w in (("<", "under"), (">", "over"), ("≈", "about")) if s in shown
+        )
+        note += (
+            f" {words}: the direction the report's hedges imply; a bound is rounded so that it "
+            "stays true."
+        )
     return ReaderTable(
         ("Derived figure", "Value", "Period"),
         rows,

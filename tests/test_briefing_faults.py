@@ -583,12 +583,13 @@ def test_a_remote_image_in_markdown_is_refused_naming_the_cell(tmp_path: Path) -
 
 def test_numbers_and_short_chinese_terms_are_kept_whole_on_a_line() -> None:
     page = briefing._unbroken(
-        "<p>GDP 365.5亿元, up 6.4%, 超220万人次; Huaiyin&#x27;s 记者王贝艺 "
+        "<p>GDP 365.5亿元, up 6.4%, 超220万人次, 18.8万 (188,000); Huaiyin&#x27;s 记者王贝艺 "
         "为加快建设黄河流域中心城市一流城区</p><style>p{margin:0 0 5pt}</style>"
     )
     assert page == (
         '<p>GDP <span class="nb">365.5亿元</span>, up <span class="nb">6.4%</span>, '
-        '<span class="nb">超220万人次</span>; Huaiyin&#x27;s <span class="nb">记者王贝艺</span> '
+        '<span class="nb">超220万人次</span>, <span class="nb">18.8万</span> '
+        '(<span class="nb">188,000</span>); Huaiyin&#x27;s <span class="nb">记者王贝艺</span> '
         "为加快建设黄河流域中心城市一流城区</p><style>p{margin:0 0 5pt}</style>"
     )
 

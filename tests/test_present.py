@@ -53,7 +53,11 @@ def test_derived_values_are_rounded_as_stated_and_keep_their_direction() -> None
     )
     table = present.derived_table({"spend per visit": per_visit}, decimals=0)
     assert table.rows == (("spend per visit", "<1,364 yuan/visit", "H1 2023"),)
-    assert table.note.startswith("Rounded to whole numbers. < under, > over")
+    # The note names only the signs the table shows, and says how a bound is rounded.
+    assert table.note == (
+        "Rounded to whole numbers. < under: the direction the report's hedges imply; a bound "
+        "is rounded so that it stays true."
+    )
     two = present.derived_table({"spend per visit": per_visit}, decimals=2)
     assert two.rows[0][1] == "<1,363.64 yuan/visit"
     assert two.note.startswith("Rounded to 2 decimal places.")
