@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -29,8 +30,9 @@ FIELD_TYPES = ("string", "number", "date")
 CONSTRAINTS = ("required", "unique", "enum", "pattern", "minimum")
 # Keys that describe rather than change how a table is read; the rest must be huaiyin's.
 _METADATA = {"title", "description", "licenses", "sources", "homepage", "profile", "example"}
-_RESOURCE_KEYS = {"name", "path", "schema", "encoding", "format", "mediatype", "dialect", "bytes"}
-_RESOURCE_KEYS |= {"hash"} | _METADATA
+# Not "bytes" or "hash": a declared size or checksum that huaiyin did not check would mislead.
+_RESOURCE_KEYS = {"name", "path", "schema", "encoding", "format", "mediatype", "dialect"}
+_RESOURCE_KEYS |= _METADATA
 _SCHEMA_KEYS = {"fields", "primaryKey", "foreignKeys", "missingValues"} | _METADATA
 # Field keys, each with the one value huaiyin reads a table by (None: any value).
 _FIELD_KEYS: dict[str, object] = {
@@ -204,7 +206,7 @@ def read_datapackage(folder: Path | None = None) -> DataPackage:
             raise DataError(descriptor_path, f"{where}: 'schema' is missing")
         schema, ref = entry["schema"], None
         if isinstance(schema, str):
-            ref = schema
+            ref = posixpath.normpath(schema)  # ./figure.schema.json is figure.schema.json
             schema_path = inside(folder, ref, descriptor_path, f"{where}: schema")
             if ref not in shared:
                 shared[ref] = read_json(schema_path)
@@ -493,7 +495,19 @@ def _check_constraints(constraints: Any, kind: str, path: Path, where: str) -> N
 
 
 def _check_figure_schemas(package: DataPackage) -> None:
-    """The figure tables have what the row rules read, and so does their units table."""
+    """The figure tables have what the row rules read, and so does their units table.
+
+    A table with a figure's columns under another schema would escape the row rules, and
+    its figures ``load_figures``: it is refused.
+    """
+    for resource in package.resources.values():
+        if resource.schema_ref != FIGURE_SCHEMA and set(RULE_FIELDS) <= set(resource.field_names):
+            raise DataError(
+                package.folder / DESCRIPTOR,
+                f"table {resource.name!r} has the columns of a figure table but not the schema "
+                f'{FIGURE_SCHEMA!r}; write "schema": "{FIGURE_SCHEMA}" so that the figure '
+                "rules apply and load_figures reads it",
+            )
     if not package.figure_tables():
         raise DataError(
             package.folder / DESCRIPTOR,

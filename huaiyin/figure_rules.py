@@ -73,6 +73,42 @@ def first_unprefixed_id(rows: pd.DataFrame) -> tuple[int, str, str] | None:
     return None
 
 
+def first_unit_problem(units: pd.DataFrame) -> tuple[int, str, str] | None:
+    """``(position, column, message)`` for the first unit row that would convert wrongly.
+
+    Units of one base unit measure one quantity, and a row named like a base unit is that
+    base unit (factor 1): otherwise ``convert`` would turn a count into money, or read
+    ``yuan`` as two yuan.
+    """
+    quantity_of: dict[str, str] = {}
+    bases = set(units["base_unit"].astype(str))
+    rows = zip(
+        units["unit"].astype(str),
+        units["quantity"].astype(str),
+        units["base_unit"].astype(str),
+        units["factor"].astype(float),
+        strict=True,
+    )
+    for position, (name, quantity, base, factor) in enumerate(rows):
+        known = quantity_of.setdefault(base, quantity)
+        if known != quantity:
+            return (
+                position,
+                "quantity",
+                (
+                    f"{quantity!r} differs from {known!r}, the quantity of the other units in "
+                    f"{base!r}; units of one base unit measure one quantity"
+                ),
+            )
+        if name in bases and (base != name or factor != 1):
+            return (
+                position,
+                "factor" if base == name else "base_unit",
+                (f"{name!r} is a base unit, so its row must read base_unit {name!r} and factor 1"),
+            )
+    return None
+
+
 def _id_problem(row_id: str, source_id: str) -> str | None:
     if row_id.startswith(f"{source_id}."):
         return None

@@ -27,7 +27,7 @@ import pandas as pd
 from huaiyin.columns import all_valid, cell_problem, first_row, shorten, typed
 from huaiyin.datapackage import DataPackage, Resource, data_dir, read_datapackage
 from huaiyin.errors import DataError
-from huaiyin.figure_rules import first_problem, first_unprefixed_id
+from huaiyin.figure_rules import first_problem, first_unit_problem, first_unprefixed_id
 from huaiyin.text import find_hidden
 
 __all__ = ["DataError", "Figure", "figure", "list_tables", "load_figures", "load_table"]
@@ -299,6 +299,8 @@ def _load(resource: Resource, package: DataPackage) -> pd.DataFrame:
         problem = first_problem(frame, _unit_table(resource, package))
     elif {"id", "source_id"} <= set(frame):  # programmes: ids name their report too
         problem = first_unprefixed_id(frame)
+    elif {"unit", "quantity", "base_unit", "factor"} <= set(frame):
+        problem = first_unit_problem(frame)
     else:
         problem = None
     if problem is not None:

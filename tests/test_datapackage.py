@@ -294,6 +294,25 @@ DESCRIPTOR_CASES: list[tuple[str, Callable[[Path], None], str]] = [
         "field 'value'",
     ),
     (
+        "figure-columns-inline-schema",
+        lambda f: edit_descriptor(
+            f,
+            lambda d: resource(d, "economy").update(
+                schema=json.loads((f / "figure.schema.json").read_text(encoding="utf-8"))
+            ),
+        ),
+        "{descriptor}: table 'economy' has the columns of a figure table but not the schema "
+        '\'figure.schema.json\'; write "schema": "figure.schema.json" so that the figure '
+        "rules apply and load_figures reads it",
+    ),
+    (
+        "unchecked-hash",
+        lambda f: edit_descriptor(f, lambda d: resource(d, "economy").update(hash="sha256:00")),
+        "{descriptor}: resources[3] ('economy'): key(s) 'hash' are not read by huaiyin (a "
+        "misspelling?); it reads description, dialect, encoding, example, format, "
+        "homepage, licenses, mediatype, name, path, profile, schema, sources, title",
+    ),
+    (
         "minimum-beyond-float",
         lambda f: edit_schema(
             f, '"required": true\n      }', '"required": true,\n        "minimum": 1e400\n      }'
@@ -376,3 +395,11 @@ def test_bad_descriptor(
         out, err = capsys.readouterr()
         assert (out, err) == ("", f"error: {expected}\n"), command
     assert SECRET not in expected
+
+
+def test_a_schema_path_is_read_as_written_the_short_way(data_copy: Path) -> None:
+    """./figure.schema.json is the figure schema: its tables keep the figure rules."""
+    edit_descriptor(
+        data_copy, lambda d: resource(d, "economy").update(schema="./figure.schema.json")
+    )
+    assert len(huaiyin.load_figures()) == 58

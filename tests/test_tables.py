@@ -596,3 +596,31 @@ def test_a_referenced_column_must_be_unique(data_copy: Path) -> None:
         f"{data_copy / 'units.csv'}: '亿元' appears in rows 2 and 15 of column 'unit'; values "
         "that other tables refer to must be unique"
     )
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        (
+            ["yuan", "money", "yuan", "2", "yuan", "1yuan"],
+            "factor",
+            "'yuan' is a base unit, so its row must read base_unit 'yuan' and factor 1",
+        ),
+        (
+            ["万元", "count", "yuan", "10000", "ten thousand yuan", "1万元"],
+            "quantity",
+            "'count' differs from 'money', the quantity of the other units in 'yuan'; units of "
+            "one base unit measure one quantity",
+        ),
+    ],
+    ids=["base-unit-factor", "quantity-of-base"],
+)
+def test_units_that_would_convert_wrongly(
+    data_copy: Path, row: list[str], column: str, message: str
+) -> None:
+    edit_rows(data_copy, "units", lambda rows: rows.append(row))
+    rows = len(csv_rows(data_copy / "units.csv"))
+    assert error_of(lambda: huaiyin.load_table("units")) == (
+        f"{data_copy / 'units.csv'}, row {rows}, column {column!r}: {message}"
+    )
