@@ -15,6 +15,7 @@ import html
 import io
 import itertools
 import json
+import logging
 import multiprocessing
 import os
 import re
@@ -32,6 +33,8 @@ from datetime import UTC, date, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 from xml.etree import ElementTree
 
 import nbformat
@@ -40,10 +43,11 @@ import PIL.Image
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, DeadKernelError
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from huaiyin import fonts
@@ -336,14 +340,14 @@ _NO_MATH = "which the PDF cannot typeset; write it in words, or write a dollar s
 
 def _math(text: str) -> str | None:
     """The first LaTeX math in Markdown text, shortened, or None."""
-    match = _MATH.search(text)
+    match = _MATH.search(re.sub(r"`[^`\n]*`", " ", text))  # code spans are not math
     return None if match is None else shorten(match.group(0), 40)
 
 
 # An image or link target in Markdown or HTML that would be fetched from somewhere else.
 _REFERENCE = re.compile(
     r"""(?:\bsrc\s*=\s*["']?|\bhref\s*=\s*["']?|!\[[^\]]*\]\(\s*<?)\s*"""
-    r"""(?P<url>(?!data:|file:)[a-zA-Z][a-zA-Z0-9+.-]*:[^\s"'<>)]*|//[^\s"'<>)]*)"""
+    r"""(?P<url>(?!data:|file:|attachment:)[a-zA-Z][a-zA-Z0-9+.-]*:[^\s"'<>)]*|//[^\s"'<>)]*)"""
 )
 
 
@@ -385,7 +389,12 @@ _FONT_DIR = re.compile(rf"{FONT_DIR_PREFIX}(?P<pid>[0-9]+)-[^/]*")
 def _remove_stale_temporaries(out: Path) -> list[Path]:
     """Remove PDF temporaries in ``out`` and font folders in the temp folder of dead builds."""
     removed = []
-    candidates = [(p, _TEMPORARY.fullmatch(p.name)) for p in out.glob(".*.tmp")]
+    # In the output folder only regular files: a build never makes a folder there.
+    candidates = [
+        (p, _TEMPORARY.fullmatch(p.name))
+        for p in out.glob(".*.tmp")
+        if p.is_file() and not p.is_symlink()
+    ]
     candidates += [
         (p, _FONT_DIR.fullmatch(p.name))
         for p in Path(tempfile.gettempdir()).glob(f"{FONT_DIR_PREFIX}*")
@@ -567,6 +576,10 @@ async def _run_cells(client: NotebookClient, path: Path, notebook: Any) -> Any:
             where = f"{path}: cell {index} (id {cell.get('id', '?')}, starting {first_line!r})"
             try:
                 await client.async_execute_cell(cell, index)
+            except DeadKernelError:
+                raise BriefingError(
+                    f"{where}: the kernel died (the cell exited Python, or ran out of memory)"
+                ) from None
             except CellExecutionError as err:
                 # nbclient also raises, without a name, for an error shown while displaying.
                 if err.ename in {None, "NoneType"} and _output_problem(cell):
@@ -749,15 +762,29 @@ def _render_pdf(
     The temporary is named after ``owner``, the build's process (default: this one), so that
     a later build can tell whether the build that wrote it is still running.
     """
-    # Offline by construction: only local files and data URIs, and a refused URL is an error
-    # rather than a silently missing image.
-    fetcher = URLFetcher(allowed_protocols={"file", "data"}, fail_on_errors=True)
+    # Offline by construction: data URIs and the build's own font files only, and a refused
+    # URL is an error rather than a silently missing image.
+    fetcher = _OwnFilesOnly(allowed_protocols={"file", "data"}, fail_on_errors=True)
+    failed_images = _ImageFailures()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(failed_images)
+    font_config = FontConfiguration()
     try:
-        rendered = HTML(string=document, base_url=str(target.parent), url_fetcher=fetcher).render()
+        rendered = HTML(string=document, base_url=str(target.parent), url_fetcher=fetcher).render(
+            font_config=font_config
+        )
     except FatalURLFetchingError as err:
         raise BriefingError(
-            f"{target.name}: {err}; briefings are built offline from local files and data URIs"
+            f"{target.name}: {err}; briefings are built offline: show images as notebook "
+            "outputs, attachments or data URIs"
         ) from None
+    finally:
+        logger.removeHandler(failed_images)
+    if failed_images.messages:
+        raise BriefingError(
+            f"{target.name}: an image cannot be drawn ({failed_images.messages[0]}); it would "
+            "print as an empty space"
+        )
     rendered.metadata.title = title
     handle, name = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.{owner or os.getpid()}-", suffix=".tmp"
@@ -772,7 +799,41 @@ def _render_pdf(
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    finally:
+        # WeasyPrint copies the font into a folder of its own and removes it only when the
+        # configuration is garbage-collected, which a rendering process that exits never does.
+        folder = getattr(font_config, "_folder", None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
     return temporary, len(rendered.pages)
+
+
+class _OwnFilesOnly(URLFetcher):  # type: ignore[misc]
+    """Fetches data URIs, and files only from the build's own font folder."""
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        if url.lower().startswith("file:"):
+            path = Path(url2pathname(urlsplit(url).path))
+            folder = path.parent
+            own = folder.name.startswith(FONT_DIR_PREFIX) and folder.parent == Path(
+                tempfile.gettempdir()
+            )
+            if not own:
+                raise FatalURLFetchingError(f"{url} is a file outside the briefing")
+        return super().fetch(url, headers)
+
+
+class _ImageFailures(logging.Handler):
+    """Collects WeasyPrint's warnings about images it cannot draw."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "image" in message.lower():
+            self.messages.append(_first_line(message))
 
 
 def _write_pdf(document: str, target: Path, title: str) -> int:

@@ -22,6 +22,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from numbers import Real
 
 import pandas as pd
 
@@ -305,6 +306,14 @@ def table(results: dict[str, Derived]) -> pd.DataFrame:
 
 def _resolve(ref: FigureRef) -> Figure:
     if isinstance(ref, Figure):
+        # A Figure built or changed by hand (dataclasses.replace) has not been through the
+        # loader's checks: its value must still be a finite number.
+        value = ref.value
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+            raise TypeError(
+                f"{ref.id} has the value {value!r} ({type(value).__name__}); a figure's value "
+                "is a finite number"
+            )
         return ref
     if isinstance(ref, str):
         return figure(ref)

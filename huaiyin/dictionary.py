@@ -112,12 +112,18 @@ def embed(markdown: str, document: str, path: Path | None = None) -> str:
                 path or Path("document"),
                 f"has {document.count(marker)} copies of the marker {marker}; keep one",
             )
-    if START not in document or END not in document or document.index(START) > document.index(END):
+    where = path or Path("document")
+    # One line each, naming what is wrong and the marker lines to write.
+    markers = f"{START} and {END}"
+    if START not in document and END not in document:
         raise DataError(
-            path or Path("document"),
-            "has no data-dictionary markers; add these two lines where the dictionary "
-            f"should go, then run the command again:\n{START}\n{END}",
+            where, f"has no data-dictionary markers; put the lines {markers} where it goes"
         )
+    if START not in document or END not in document:
+        found, missing = (START, END) if END not in document else (END, START)
+        raise DataError(where, f"has the marker {found} but not {missing}; add it")
+    if document.index(START) > document.index(END):
+        raise DataError(where, f"has its markers in the wrong order; write {markers}")
     head, rest = document.split(START, 1)
     _, tail = rest.split(END, 1)
     newline = "\r\n" if "\r\n" in document else "\n"

@@ -469,9 +469,12 @@ def _check_header(resource: Resource, header: list[str]) -> None:
     missing = [name for name in expected if name not in header]
     extra = [name for name in header if name not in expected]
     if missing:
+        # A header cell with a space or a hidden character is the usual cause: show it.
+        near = [e for e in extra if e.strip().strip("\ufeff\u200b\x00") in missing]
+        found = f" (the header has {', '.join(map(repr, near))})" if near else ""
         raise DataError(
             resource.path,
-            f"missing column(s) {', '.join(map(repr, missing))}; "
+            f"missing column(s) {', '.join(map(repr, missing))}{found}; "
             f"the schema expects {', '.join(expected)}",
         )
     if extra:

@@ -7,11 +7,14 @@ and factor. This module only applies them, so a new unit needs a new row, not ne
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
-from numbers import Real
+from numbers import Integral, Real
 
 from huaiyin.tables import load_table, memo
+
+_TINY = sys.float_info.min  # below it a float loses digits (a subnormal)
 
 __all__ = ["Unit", "UnitError", "convert", "to_base", "unit"]
 
@@ -136,9 +139,14 @@ def _scale(value: float, multiply: float, divide: float) -> float:
         ) from None
     if not finite:
         raise UnitError(f"cannot convert {value!r}: only finite numbers convert")
+    if isinstance(value, Integral) and float(value) != value:
+        raise UnitError(
+            f"cannot convert {value}: a float holds it only as {float(value):.17g}, so "
+            "digits would be lost"
+        )
     # Decimal arithmetic on the printed digits: 50.91万 is 509100 visits, not 509099.99999999994.
     exact = Decimal(repr(float(value))) * Decimal(repr(multiply)) / Decimal(repr(divide))
     result = float(exact)
-    if not math.isfinite(result) or (result == 0 and exact != 0):
+    if not math.isfinite(result) or (result == 0 and exact != 0) or 0 < abs(result) < _TINY:
         raise UnitError(f"converting {value!r} gives {exact:.3e}, beyond what a float can hold")
     return result

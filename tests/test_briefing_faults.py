@@ -615,3 +615,78 @@ def test_a_rendering_process_that_dies_fails_the_build_cleanly(
         "a process rendering the PDFs died (killed, or out of memory); no PDF was published"
     )
     assert list(out.iterdir()) == []
+
+
+def test_a_folder_named_like_a_temporary_is_left_alone(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    folder = out / f".dir.pdf.{2**22 + 1}-abc.tmp"  # a dead process id, but a folder
+    folder.mkdir(parents=True)
+    (folder / "user-data.txt").write_text("keep me", encoding="utf-8")
+    assert briefing._remove_stale_temporaries(out) == []
+    assert (folder / "user-data.txt").read_text(encoding="utf-8") == "keep me"
+
+
+@pytest.mark.bad_input
+def test_a_kernel_that_dies_is_one_clear_line(tmp_path: Path) -> None:
+    path = notebook_file(tmp_path, "82-dies.ipynb", "import os\nos._exit(1)")
+    text, _ = build_error(tmp_path / "out", [path])
+    assert text.startswith(f"{path}: cell 1 (id ")
+    assert text.endswith(
+        "starting 'import os'): the kernel died (the cell exited Python, or ran out of memory)"
+    )
+
+
+def markdown_notebook(folder: Path, text: str) -> Path:
+    path = notebook_file(folder, "81-images.ipynb", "x = 1")
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell(text))
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("markdown", "message"),
+    [
+        ("![pic](pic.png)", "is a file outside the briefing; briefings are built offline"),
+        ('<img src="file:///etc/hostname">', "is a file outside the briefing"),
+        ("![](data:image/png;base64,AAAAAAAA)", "an image cannot be drawn"),
+    ],
+    ids=["relative-file", "absolute-file", "broken-data-uri"],
+)
+def test_images_a_briefing_cannot_show_fail_the_build(
+    tmp_path: Path, markdown: str, message: str
+) -> None:
+    (tmp_path / "pic.png").write_bytes(b"not used")
+    path = markdown_notebook(tmp_path, markdown)
+    text, _ = build_error(tmp_path / "out", [path], combined=False)
+    assert text.startswith("81-images.pdf: ") and message in text, text
+
+
+def test_attachments_and_dollar_signs_in_code_spans_are_fine(tmp_path: Path) -> None:
+    import base64
+    import io
+
+    import PIL.Image
+
+    image = io.BytesIO()
+    PIL.Image.new("RGB", (4, 4), "red").save(image, format="PNG")
+    path = markdown_notebook(tmp_path, "A `$x$` variable. ![dot](attachment:dot.png)")
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[-1]["attachments"] = {
+        "dot.png": {"image/png": base64.b64encode(image.getvalue()).decode()}
+    }
+    nbformat.write(notebook, path)
+    briefing.build(tmp_path / "out", [path], progress=lambda _: None)
+    assert "A $x$ variable." in pdf_text(tmp_path / "out" / "81-images.pdf")
+
+
+def test_a_build_leaves_nothing_in_the_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    first = notebook_file(tmp_path, "93-first.ipynb", "print('第一')")
+    briefing.build(tmp_path / "out", [first], progress=lambda _: None)  # two rendering processes
+    assert list(temp.iterdir()) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 
 import pytest
@@ -375,3 +376,22 @@ def test_negative_values_turn_the_direction() -> None:
     more_revenue = hedged("hy2023h1.budget_revenue", "more_than")
     assert ratio(more_revenue, hedged_value("hy2023h1.gdp", -365.5)).qualifier == "less_than"
     assert ratio(more_revenue, "hy2023h1.gdp").qualifier == "more_than"
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(None, "None (NoneType)"), ("365.5", "'365.5' (str)"), (math.nan, "nan (float)")],
+    ids=["none", "text", "nan"],
+)
+def test_a_figure_changed_by_hand_must_keep_a_number(value: object, shown: str) -> None:
+    gdp = dataclasses.replace(huaiyin.figure("hy2023h1.gdp"), value=value)
+    message = f"hy2023h1.gdp has the value {shown}; a figure's value is a finite number"
+    for call in (
+        lambda: implied_prior_level(gdp, "hy2023h1.gdp_growth"),
+        lambda: ratio("hy2023h1.budget_revenue", gdp),
+        lambda: total(gdp, "hy2023h1.budget_revenue"),
+    ):
+        with pytest.raises(TypeError) as info:
+            call()
+        assert str(info.value) == message

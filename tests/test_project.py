@@ -47,21 +47,37 @@ def test_dictionary_tables_keep_their_columns_in_markdown() -> None:
         assert len(re.findall(r"(?<!\\)\|", row)) == 6, row
 
 
+MARKERS = f"{dictionary.START} and {dictionary.END}"
+
+
 @pytest.mark.bad_input
-def test_dictionary_update_without_markers_says_what_to_add(tmp_path, capsys) -> None:
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("# Notes\n", f"has no data-dictionary markers; put the lines {MARKERS} where it goes"),
+        (
+            f"# Notes\n{dictionary.START}\n",
+            f"has the marker {dictionary.START} but not {dictionary.END}; add it",
+        ),
+        (
+            f"# Notes\n{dictionary.END}\n{dictionary.START}\n",
+            f"has its markers in the wrong order; write {MARKERS}",
+        ),
+    ],
+    ids=["none", "only-start", "reversed"],
+)
+def test_dictionary_update_without_usable_markers_says_what_to_write(
+    tmp_path, capsys, text: str, message: str
+) -> None:
     from huaiyin.__main__ import main
 
     document = tmp_path / "NOTES.md"
-    document.write_text("# Notes\n", encoding="utf-8")
+    document.write_text(text, encoding="utf-8")
     assert main(["dictionary", "--update", str(document)]) == 1
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == (
-        f"error: {document}: has no data-dictionary markers; add these two lines where the "
-        f"dictionary should go, then run the command again:\n{dictionary.START}\n"
-        f"{dictionary.END}\n"
-    )
-    assert document.read_text(encoding="utf-8") == "# Notes\n"
+    assert err == f"error: {document}: {message}\n"  # one line
+    assert document.read_text(encoding="utf-8") == text
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

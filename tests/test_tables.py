@@ -624,3 +624,13 @@ def test_units_that_would_convert_wrongly(
     assert error_of(lambda: huaiyin.load_table("units")) == (
         f"{data_copy / 'units.csv'}, row {rows}, column {column!r}: {message}"
     )
+
+
+@pytest.mark.bad_input
+def test_a_header_cell_with_a_hidden_character_is_shown(data_copy: Path) -> None:
+    edit_rows(data_copy, "economy", lambda rows: rows[0].__setitem__(0, "id\u200b"))
+    message = error_of(lambda: huaiyin.load_table("economy"))
+    assert message.startswith(
+        f"{data_copy / 'economy.csv'}: missing column(s) 'id' (the header has 'id\\u200b'); "
+        "the schema expects id, "
+    )

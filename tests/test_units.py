@@ -71,8 +71,14 @@ def test_unknown_unit_lists_the_valid_ones() -> None:
             UnitError,
             "cannot convert a number of 401 digits: it is beyond what a float can hold",
         ),
+        (
+            10**17 + 1,
+            UnitError,
+            "cannot convert 100000000000000001: a float holds it only as 1e+17, so digits "
+            "would be lost",
+        ),
     ],
-    ids=["text", "none", "bool", "nan", "inf", "overflow", "huge-int"],
+    ids=["text", "none", "bool", "nan", "inf", "overflow", "huge-int", "inexact-int"],
 )
 def test_convert_takes_finite_numbers_only(value: object, error: type, message: str) -> None:
     with pytest.raises(error) as info:
@@ -83,3 +89,10 @@ def test_convert_takes_finite_numbers_only(value: object, error: type, message: 
 def test_convert_accepts_numpy_numbers() -> None:
     assert convert(np.float64(50.91), "万人次", "visit") == 509100.0
     assert convert(np.int64(3), "万家", "家") == 30000.0
+
+
+@pytest.mark.bad_input
+def test_a_result_too_small_for_a_float_is_refused() -> None:
+    with pytest.raises(UnitError) as info:
+        convert(5e-310, "yuan", "亿元")
+    assert str(info.value) == "converting 5e-310 gives 5.000e-318, beyond what a float can hold"
