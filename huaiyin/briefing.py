@@ -701,7 +701,7 @@ def _title_page(sources: pd.DataFrame, contents: str) -> str:
         "来源 Source": "; ".join(
             f"{r.title_zh}（记者 {r.reporter}）" for r in sources.itertuples()
         ),
-        "生成日期 Built": _build_date().isoformat(),
+        "编制日期 Prepared": _build_date().isoformat(),
     }
     items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows.items())
     return (
@@ -720,9 +720,10 @@ def _about_the_data(sources: pd.DataFrame) -> str:
     )
     return f"""<section class="about" id="about"><h1>数据说明 About the data</h1>
 <h2>Where every number comes from</h2>
-<p>Every number is taken from one newspaper report, or computed from its numbers. Each figure
-is given with the words of the report that print it. The report gives no publication
-date.</p><ul>{reports}</ul>
+<p>Every number is taken from one newspaper report, or computed from its numbers. Every figure
+can be traced to the sentence of the report that prints it. The report gives neither its
+publication date nor the newspaper's name; the district's own statistical releases are the
+place to confirm a figure before citing it.</p><ul>{reports}</ul>
 <h2>Hedges: 近, 超, 突破, 余</h2>
 <p>The report hedges some numbers, and the briefing keeps each hedge. <b>近</b> (nearly) means a
 little under: 近30亿元 is a little under 3 billion yuan. <b>超</b>, <b>突破</b> and <b>余</b>

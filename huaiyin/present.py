@@ -231,17 +231,19 @@ def derived_table(
         (name, _derived_value(result, places_of[name]), period_words(result.period))
         for name, result in results.items()
     )
-    note = _rounding_note(sorted(set(places_of.values())))
+    # Whole values are not rounded: a table of them (a sum of counts) needs no rounding note.
+    rounded = [r for r in results.values() if r.value != int(r.value)]
+    note = _rounding_note(sorted(set(places_of.values()))) if rounded else ""
     hedged = [r for r in results.values() if r.qualifier != "exact"]
     if hedged:
         shown = {SYMBOLS[r.qualifier] for r in hedged}
         words = ", ".join(
             f"{s} {w}" for s, w in (("<", "under"), (">", "over"), ("≈", "about")) if s in shown
         )
-        note += (
-            f" {words}: the direction the report's hedges imply; a bound is rounded so that it "
-            "stays true."
-        )
+        note = (
+            f"{note} {words}: the direction the report's hedges imply; a bound is rounded so "
+            "that it stays true."
+        ).strip()
     return ReaderTable(
         ("Derived figure", "Value", "Period"),
         rows,

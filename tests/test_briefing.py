@@ -104,7 +104,7 @@ def test_combined_briefing_has_title_page_and_contents(built: tuple[Path, list[s
         "时期 Period",
         "来源 Source",
         "王贝艺",
-        "生成日期 Built",
+        "编制日期 Prepared",
         "目录 Contents",
     ):
         assert expected in text, expected

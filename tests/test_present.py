@@ -144,3 +144,9 @@ def test_a_name_that_says_its_scope_and_kind_is_not_repeated() -> None:
         "济南西站每天高铁趟数 High-speed trains per day at Jinan West",
         "医学中心年度投资目标 Annual investment target of the medical centre",
     ]
+
+
+def test_a_table_of_whole_values_states_no_rounding() -> None:
+    recruited = derive.total("hy2023h1.doctorates", "hy2023h1.masters")
+    table = present.derived_table({"recruited": recruited}, decimals=0)
+    assert (table.rows[0][1], table.note) == ("112人", "")
