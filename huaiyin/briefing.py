@@ -588,7 +588,39 @@ async def _run_cells(client: NotebookClient, path: Path, notebook: Any) -> Any:
             problem = _output_problem(cell)
             if problem:
                 raise BriefingError(f"{where} {problem}")
+        late = await _late_output(client)
+        if late:
+            raise BriefingError(f"{path}: after its last cell, a thread {late}")
     return notebook
+
+
+# Run after the last cell: wait for the notebook's own threads (ipykernel's are daemons), so
+# that what a timer or worker thread writes late is seen too.
+_SETTLE = """\
+import threading as _threading, time as _time
+_deadline = _time.monotonic() + 30
+for _thread in _threading.enumerate():
+    if _thread is not _threading.main_thread() and not _thread.daemon:
+        _thread.join(max(0.0, _deadline - _time.monotonic()))
+"""
+
+
+async def _late_output(client: NotebookClient) -> str | None:
+    """What the notebook's threads wrote to stderr, or raised, after its last cell."""
+    problems: list[str] = []
+
+    def hook(message: dict[str, Any]) -> None:
+        content = message.get("content", {})
+        if message.get("msg_type") == "stream" and content.get("name") == "stderr":
+            problems.append(f"wrote to stderr: {_first_line(content.get('text'))}")
+        elif message.get("msg_type") == "error":
+            problems.append(f"raised {content.get('ename')}: {_first_line(content.get('evalue'))}")
+
+    assert client.kc is not None  # set up by async_setup_kernel
+    await client.kc.execute_interactive(  # type: ignore[attr-defined]
+        _SETTLE, silent=True, store_history=False, output_hook=hook, timeout=60
+    )
+    return problems[0] if problems else None
 
 
 def _output_problem(cell: Any) -> str | None:

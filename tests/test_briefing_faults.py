@@ -690,3 +690,29 @@ def test_a_build_leaves_nothing_in_the_temporary_folder(
     first = notebook_file(tmp_path, "93-first.ipynb", "print('第一')")
     briefing.build(tmp_path / "out", [first], progress=lambda _: None)  # two rendering processes
     assert list(temp.iterdir()) == []
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        (
+            "import sys, threading\n"
+            "threading.Timer(0.5, lambda: print('late', file=sys.stderr)).start()",
+            "wrote to stderr: late",
+        ),
+        (
+            "import threading\n"
+            "def fail():\n    raise RuntimeError('late failure')\n"
+            "threading.Timer(0.5, fail).start()",
+            "wrote to stderr: Exception in thread Thread-",
+        ),
+    ],
+    ids=["stderr", "exception"],
+)
+def test_what_a_thread_writes_after_the_last_cell_fails_the_build(
+    tmp_path: Path, code: str, problem: str
+) -> None:
+    path = notebook_file(tmp_path, "80-late.ipynb", code)
+    text, _ = build_error(tmp_path / "out", [path])
+    assert text.startswith(f"{path}: after its last cell, a thread {problem}"), text
