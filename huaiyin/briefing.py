@@ -51,9 +51,9 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from huaiyin import fonts
-from huaiyin.columns import shorten
 from huaiyin.present import period_words
 from huaiyin.tables import load_table
+from huaiyin.text import shorten
 
 __all__ = ["BriefingError", "build", "default_notebooks"]
 
@@ -317,8 +317,7 @@ def _read_notebook(path: Path) -> Any:
             cell.outputs, cell.execution_count = [], None
         elif (remote := _remote_reference(cell.source)) is not None:
             raise BriefingError(
-                f"{path}: cell {index} (id {cell.get('id', '?')}) refers to {remote}; briefings "
-                "are built offline from local files and data URIs"
+                f"{path}: cell {index} (id {cell.get('id', '?')}) refers to {remote}; {_OFFLINE}"
             )
         elif (math := _math(cell.source)) is not None:
             raise BriefingError(
@@ -342,6 +341,9 @@ def _math(text: str) -> str | None:
     """The first LaTeX math in Markdown text, shortened, or None."""
     match = _MATH.search(re.sub(r"`[^`\n]*`", " ", text))  # code spans are not math
     return None if match is None else shorten(match.group(0), 40)
+
+
+_OFFLINE = "briefings are built offline: show images as notebook outputs, attachments or data URIs"
 
 
 # An image or link target in Markdown or HTML that would be fetched from somewhere else.
@@ -607,20 +609,17 @@ for _thread in _threading.enumerate():
 
 async def _late_output(client: NotebookClient) -> str | None:
     """What the notebook's threads wrote to stderr, or raised, after its last cell."""
-    problems: list[str] = []
+    outputs: list[Any] = []
 
     def hook(message: dict[str, Any]) -> None:
-        content = message.get("content", {})
-        if message.get("msg_type") == "stream" and content.get("name") == "stderr":
-            problems.append(f"wrote to stderr: {_first_line(content.get('text'))}")
-        elif message.get("msg_type") == "error":
-            problems.append(f"raised {content.get('ename')}: {_first_line(content.get('evalue'))}")
+        if message.get("msg_type") in {"stream", "error"}:
+            outputs.append(nbformat.v4.output_from_msg(message))
 
     assert client.kc is not None  # set up by async_setup_kernel
     await client.kc.execute_interactive(  # type: ignore[attr-defined]
         _SETTLE, silent=True, store_history=False, output_hook=hook, timeout=60
     )
-    return problems[0] if problems else None
+    return _output_problem({"outputs": outputs})
 
 
 def _output_problem(cell: Any) -> str | None:
@@ -807,10 +806,7 @@ def _render_pdf(
             font_config=font_config
         )
     except FatalURLFetchingError as err:
-        raise BriefingError(
-            f"{target.name}: {err}; briefings are built offline: show images as notebook "
-            "outputs, attachments or data URIs"
-        ) from None
+        raise BriefingError(f"{target.name}: {err}; {_OFFLINE}") from None
     finally:
         logger.removeHandler(failed_images)
     if failed_images.messages:

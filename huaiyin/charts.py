@@ -28,7 +28,7 @@ from matplotlib.text import Text
 
 from huaiyin.derive import SYMBOLS
 from huaiyin.fonts import FONT_ENV, SC_FAMILIES, FontNotFoundError, find_sc_face
-from huaiyin.present import bound_number, period_words
+from huaiyin.present import SIGN_WORDS, bound_number, period_words
 from huaiyin.tables import Figure, load_table
 from huaiyin.units import unit as lookup_unit
 
@@ -491,18 +491,15 @@ def _freeze_layout(fig: MplFigure) -> None:
     fig.set_layout_engine("none")
 
 
-_HEDGE_WORDS = {">": ("超过", "more than"), "<": ("不足", "under"), "≈": ("约", "about")}
-
-
 def _key(fig: MplFigure, hedges: set[str], target: bool, lang: Lang, y: float) -> None:
     """A legend, above the source caption, for the ways a bar can differ from an exact
     outcome; ``y`` is the caption's top, as a fraction of the figure's height. It names only
     the hedges the chart shows."""
     handles, texts = [], []
     if hedges:
-        shown = [h for h in _HEDGE_WORDS if h in hedges]
-        zh = "，".join(f"{h}{_HEDGE_WORDS[h][0]}" for h in shown)
-        en = ", ".join(f"{h} {_HEDGE_WORDS[h][1]}" for h in shown)
+        shown = {sign: words for sign, words in SIGN_WORDS.items() if sign in hedges}
+        zh = "，".join(f"{sign}{words[0]}" for sign, words in shown.items())
+        en = ", ".join(f"{sign} {words[1]}" for sign, words in shown.items())
         handles.append(Patch(facecolor=_paler("C0"), edgecolor="C0", hatch="////"))
         texts.append(_pick(f"约数：{zh}", f"hedged in the report: {en}", lang, both="{zh}  {en}"))
     if target:

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from huaiyin.text import describe, find_hidden
+from huaiyin.text import describe, find_hidden, shorten
 
-__all__ = ["Problem", "all_valid", "cell_problem", "first_row", "shorten", "typed"]
+__all__ = ["Problem", "all_valid", "cell_problem", "first_row", "typed"]
 
 Problem = str | None
 
@@ -34,10 +34,6 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NUMBER_MARKS = "\u066b\u066c\u00b7\u2027\u2212\ufe63"
 # A float holds 15 significant decimal digits exactly; more would be rounded without a word.
 _MAX_DIGITS = 15
-
-
-def shorten(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def cell_problem(cell: str, kind: str, constraints: dict[str, Any], hidden: bool = True) -> Problem:

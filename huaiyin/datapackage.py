@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from huaiyin.errors import DataError
-from huaiyin.text import describe, find_hidden
+from huaiyin.text import describe, find_hidden, shorten
 
 DATA_ENV = "HUAIYIN_DATA"
 DESCRIPTOR = "datapackage.json"
@@ -289,8 +289,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        shown = text if len(text) <= 24 else f"{text[:20]}… ({len(text)} characters)"
-        raise ValueError(f"the number {shown} is beyond what a float can hold")
+        raise ValueError(f"the number {shorten(text, 20)} is beyond what a float can hold")
     return value
 
 

@@ -33,10 +33,11 @@ from typing import Literal
 
 import pandas as pd
 
-from huaiyin.derive import SYMBOLS, Derived
+from huaiyin.derive import BOUNDS, SYMBOLS, Derived
 from huaiyin.tables import Figure
 
 __all__ = [
+    "SIGN_WORDS",
     "ReaderTable",
     "bound_number",
     "derived_table",
@@ -237,9 +238,7 @@ def derived_table(
     hedged = [r for r in results.values() if r.qualifier != "exact"]
     if hedged:
         shown = {SYMBOLS[r.qualifier] for r in hedged}
-        words = ", ".join(
-            f"{s} {w}" for s, w in (("<", "under"), (">", "over"), ("≈", "about")) if s in shown
-        )
+        words = ", ".join(f"{sign} {en}" for sign, (_, en) in SIGN_WORDS.items() if sign in shown)
         note = (
             f"{note} {words}: the direction the report's hedges imply; a bound is rounded so "
             "that it stays true."
@@ -270,7 +269,8 @@ def _derived_value(result: Derived, decimals: int) -> str:
     return f"{SYMBOLS[result.qualifier]}{number}{_unit_gap(unit)}{unit}"
 
 
-_UPPER, _LOWER = {"nearly", "less_than"}, {"more_than"}
+SIGN_WORDS = {">": ("超过", "more than"), "<": ("不足", "under"), "≈": ("约", "about")}
+"""What each sign before a derived value means, in Chinese and English."""
 
 
 def bound_number(value: float, qualifier: str, decimals: int) -> str:
@@ -282,13 +282,8 @@ def bound_number(value: float, qualifier: str, decimals: int) -> str:
     >>> bound_number(1363.636, "nearly", 0), bound_number(1363.636, "more_than", 0)
     ('1,364', '1,363')
     """
-    rounding = (
-        ROUND_FLOOR
-        if qualifier in _LOWER
-        else ROUND_CEILING
-        if qualifier in _UPPER
-        else ROUND_HALF_UP
-    )
+    bound = BOUNDS.get(qualifier, 0)  # +1 a lower bound, -1 an upper one
+    rounding = {1: ROUND_FLOOR, -1: ROUND_CEILING}.get(bound, ROUND_HALF_UP)
     exact = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=rounding)
     return f"{exact:,.{decimals}f}"
 

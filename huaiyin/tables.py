@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from huaiyin.columns import all_valid, cell_problem, first_row, shorten, typed
+from huaiyin.columns import all_valid, cell_problem, first_row, typed
 from huaiyin.datapackage import DataPackage, Resource, data_dir, read_datapackage
 from huaiyin.errors import DataError
 from huaiyin.figure_rules import first_problem, first_unit_problem, first_unprefixed_id
-from huaiyin.text import find_hidden
+from huaiyin.text import find_hidden, shorten
 
 __all__ = ["DataError", "Figure", "figure", "list_tables", "load_figures", "load_table"]
 
@@ -190,9 +190,12 @@ def _digest(paths: list[Path]) -> tuple[str, dict[Path, bytes]]:
     for path in paths:
         try:
             # Only regular files: reading a pipe or a device could block or never end.
-            data = path.read_bytes() if path.is_file() else b"\x00not a file"
-            if path.suffix == ".csv" and path.is_file():
-                contents[path] = data
+            if path.is_file():
+                data = path.read_bytes()
+                if path.suffix == ".csv":
+                    contents[path] = data
+            else:
+                data = b"\x00not a file"
         except OSError:
             data = b"\x00missing"
         digest.update(f"{path}\x00{len(data)}\x00".encode())
@@ -253,7 +256,8 @@ def _table(package: DataPackage, name: str) -> pd.DataFrame:
     """A validated table, shared from the cache: copy it before handing it to a caller."""
     snapshot = _snapshot(package)
     if name not in snapshot.tables:
-        snapshot.tables[name] = _load(package.resources[name], package)
+        resource = package.resources[name]
+        snapshot.tables[name] = _load(resource, package, snapshot.contents.pop(resource.path, None))
     return snapshot.tables[name]
 
 
@@ -285,8 +289,9 @@ def _combine_figures(package: DataPackage) -> pd.DataFrame:
     return figures.drop(columns="_row")
 
 
-def _load(resource: Resource, package: DataPackage) -> pd.DataFrame:
-    cells = _read_cells(resource, _snapshot(package).contents.pop(resource.path, None))
+def _load(resource: Resource, package: DataPackage, data: bytes | None) -> pd.DataFrame:
+    """Read, type and check one table; ``data`` is its file's bytes if already read."""
+    cells = _read_cells(resource, data)
     _check_header(resource, cells.header)
     position = {name: cells.header.index(name) for name in resource.field_names}
     columns = {
@@ -331,14 +336,21 @@ _TOO_LONG = (
 _QUOTED = re.compile(rb'"[^"]*"')  # a quoted cell, whose commas do not separate cells
 
 
-def _read_text(path: Path) -> str:
-    """The file's text: UTF-8, with or without the byte-order mark Excel writes."""
+def _read_bytes(path: Path, listed: str = "") -> bytes:
+    """The file's bytes; ``listed`` ends the message of an error (what refers to the file)."""
     try:
         if not path.is_file():
-            raise DataError(path, "is not a regular file" if path.exists() else "file not found")
-        data = path.read_bytes()
+            state = "is not a regular file" if path.exists() else "file not found"
+            raise DataError(path, f"{state}{listed}")
+        return path.read_bytes()
     except OSError as err:  # a name too long, no permission, an I/O error
-        raise DataError(path, f"cannot be read: {err.strerror}") from None
+        raise DataError(path, f"cannot be read ({err.strerror}){listed}") from None
+
+
+def _read_text(path: Path, data: bytes | None = None) -> str:
+    """The file's text: UTF-8, with or without the byte-order mark Excel writes."""
+    if data is None:
+        data = _read_bytes(path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -392,25 +404,12 @@ def _read_cells(resource: Resource, data: bytes | None = None) -> _Cells:
     the errors describe.
     """
     path = resource.path
-    try:
-        if not path.is_file():
-            raise DataError(
-                path,
-                f"{'is not a regular file' if path.exists() else 'file not found'}; "
-                f"datapackage.json lists it as table {resource.name!r}",
-            )
-        if data is None:
-            data = path.read_bytes()
-    except OSError as err:  # a name too long, no permission, an I/O error
-        raise DataError(
-            path,
-            f"cannot be read ({err.strerror}); datapackage.json lists it as table "
-            f"{resource.name!r}",
-        ) from None
+    if data is None:
+        data = _read_bytes(path, f"; datapackage.json lists it as table {resource.name!r}")
     fast = _parsed_by_pandas(data)
     if fast is not None:
         return fast
-    header, rows = _rows(path, _read_text(path))
+    header, rows = _rows(path, _read_text(path, data))
     if not header:
         raise DataError(
             path, f"is empty; expected a header row with columns {', '.join(resource.field_names)}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["describe", "find_hidden"]
+__all__ = ["describe", "find_hidden", "shorten"]
 
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"})
 # Printable by Unicode's categories, yet drawn as nothing.
@@ -41,3 +41,8 @@ def describe(char: str) -> str:
     name = unicodedata.name(char, "")
     kind = "the control character" if unicodedata.category(char) == "Cc" else "the character"
     return f"{kind} U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """``text``, or its first ``limit`` characters and its length, for an error message."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"

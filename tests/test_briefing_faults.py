@@ -576,7 +576,7 @@ def test_a_remote_image_in_markdown_is_refused_naming_the_cell(tmp_path: Path) -
     text, progress = build_error(tmp_path / "out", [path])
     assert text == (
         f"{path}: cell 2 (id {notebook.cells[2].id}) refers to https://example.com/c.png; "
-        "briefings are built offline from local files and data URIs"
+        "briefings are built offline: show images as notebook outputs, attachments or data URIs"
     )
     assert progress == []
 
