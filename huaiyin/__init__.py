@@ -16,7 +16,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from huaiyin import derive, present, units
+from huaiyin import derive, glossary, present, units
+from huaiyin.glossary import set_language
 from huaiyin.tables import DataError, Figure, figure, list_tables, load_figures, load_table
 
 __all__ = [
@@ -25,10 +26,12 @@ __all__ = [
     "charts",
     "derive",
     "figure",
+    "glossary",
     "list_tables",
     "load_figures",
     "load_table",
     "present",
+    "set_language",
     "units",
 ]
 

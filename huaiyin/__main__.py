@@ -60,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         help="notebooks to build (default: all themed notebooks)",
     )
     brief_parser.add_argument(
+        "--lang",
+        choices=["zh", "en", "all"],
+        default="all",
+        help="the edition to build: Chinese, English, or both (default)",
+    )
+    brief_parser.add_argument(
         "--no-combined",
         action="store_true",
         help="skip the combined briefing with title page and contents",
@@ -80,7 +86,12 @@ def main(argv: list[str] | None = None) -> int:
             from huaiyin import briefing
 
             try:
-                briefing.build(args.out, args.notebooks or None, combined=not args.no_combined)
+                briefing.build(
+                    args.out,
+                    args.notebooks or None,
+                    combined=not args.no_combined,
+                    languages=None if args.lang == "all" else [args.lang],
+                )
             except briefing.BriefingError as err:
                 print(f"error: {err}", file=sys.stderr)
                 return 1

@@ -51,13 +51,17 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from huaiyin import fonts
+from huaiyin.glossary import LANGUAGES, Language
 from huaiyin.present import period_words
 from huaiyin.tables import load_table
 from huaiyin.text import shorten
 
-__all__ = ["BriefingError", "build", "default_notebooks"]
+__all__ = ["BriefingError", "build", "combined_name", "default_notebooks", "pdf_name"]
 
-COMBINED = "huaiyin-briefing.pdf"
+# The combined briefing of each edition: huaiyin-briefing.zh.pdf and huaiyin-briefing.en.pdf.
+COMBINED_STEM = "huaiyin-briefing"
+# Where a notebook says which edition it belongs to (the Chinese twins say "zh").
+METADATA_KEY = "huaiyin"
 REMOVE_TAG = "remove-cell"
 KEEP_TAG = "keep-with-next"
 CHART_TAG = "chart"
@@ -76,9 +80,21 @@ class Section:
     body: str
 
 
-def default_notebooks() -> list[Path]:
-    """The themed notebooks of the source checkout, in reading order."""
+def combined_name(lang: Language) -> str:
+    """The file name of an edition's combined briefing."""
+    return f"{COMBINED_STEM}.{lang}.pdf"
+
+
+def pdf_name(notebook: Path, lang: Language) -> str:
+    """The file name of a notebook's own briefing: ``01-economy.zh.pdf``."""
+    return f"{notebook.stem}.{lang}.pdf"
+
+
+def default_notebooks(lang: Language = "en") -> list[Path]:
+    """The themed notebooks of the source checkout in one language, in reading order."""
     folder = Path(__file__).resolve().parents[1] / "notebooks"
+    if lang == "zh":
+        folder = folder / "zh"
     found = sorted(folder.glob("[0-9][0-9]-*.ipynb"))
     if not found:
         raise BriefingError(f"no notebooks found in {folder}; name the notebooks to build")
@@ -90,8 +106,13 @@ def build(
     notebooks: Sequence[Path] | None = None,
     combined: bool = True,
     progress: Callable[[str], None] = print,
+    languages: Sequence[str] | None = None,
 ) -> list[Path]:
-    """Build one PDF per notebook into ``out``, and the combined briefing; return their paths.
+    """Build one PDF per notebook into ``out``, and the combined briefings; return their paths.
+
+    ``languages`` are the editions to build (default: Chinese and English) from the default
+    notebooks. Notebooks that are named belong to the edition their metadata names (English
+    if none), or to the one language given.
 
     Nothing runs until the inputs and the output folder are known to be usable. Every
     notebook is executed before any PDF is written, so a failing notebook leaves the folder
@@ -100,7 +121,12 @@ def build(
     together only when all are complete, so a folder never holds a mix of old and new PDFs.
     Temporary files left by a build that was killed are removed by the next one.
     """
-    paths = [Path(p) for p in (notebooks or default_notebooks())]
+    editions = _editions(languages)
+    paths = (
+        [Path(p) for p in notebooks]
+        if notebooks
+        else [p for lang in editions for p in default_notebooks(lang)]
+    )
     folders = [str(p) for p in paths if p.is_dir()]
     if folders:
         raise BriefingError(f"{', '.join(folders)}: a folder, not a notebook")
@@ -110,18 +136,30 @@ def build(
     special = [str(p) for p in paths if not p.is_file()]
     if special:  # a pipe or a device could block the build, or never end
         raise BriefingError(f"{', '.join(special)}: not a regular file, so not a notebook")
-    targets = _targets(out, paths, combined)
     read = [_read_notebook(path) for path in paths]
+    langs = [
+        editions[0] if notebooks and languages and len(editions) == 1 else _language_of(path, nb)
+        for path, nb in zip(paths, read, strict=True)
+    ]
+    targets = _targets(out, paths, langs, combined)
     _prepare_folder(out)
     _remove_stale_temporaries(out)
     executed = asyncio.run(_execute_all(paths, read, progress))
     sections = [_section(path, notebook) for path, notebook in zip(paths, executed, strict=True)]
     documents = {
-        target: (s.title, _body([s])) for target, s in zip(targets, sections, strict=False)
+        target: (s.title, _body([s], lang=lang))
+        for target, s, lang in zip(targets, sections, langs, strict=False)
     }
     if combined:
-        title = f"Huaiyin District briefing, {_periods(load_table('sources'))[1]}"
-        documents[targets[-1]] = (title, _body(sections, True))
+        period_zh, period_en = _periods(load_table("sources"))
+        for lang in dict.fromkeys(langs):
+            title = (
+                f"槐荫区{period_zh}经济简报"
+                if lang == "zh"
+                else f"Huaiyin District briefing, {period_en}"
+            )
+            shown = [s for s, edition in zip(sections, langs, strict=True) if edition == lang]
+            documents[out / combined_name(lang)] = (title, _body(shown, True, lang))
     written: list[_Rendered] = []
     try:
         with tempfile.TemporaryDirectory(prefix=f"{FONT_DIR_PREFIX}{os.getpid()}-") as font_dir:
@@ -262,13 +300,36 @@ def _manifest(out: Path) -> list[str]:
     )
 
 
-def _targets(out: Path, notebooks: list[Path], combined: bool) -> list[Path]:
-    """The PDF each notebook becomes (and the combined one, last), refusing any clash."""
+def _editions(languages: Sequence[str] | None) -> tuple[Language, ...]:
+    if not languages:
+        return LANGUAGES
+    wrong = [lang for lang in languages if lang not in LANGUAGES]
+    if wrong:
+        raise BriefingError(f"no edition in {wrong[0]!r}; the editions are {', '.join(LANGUAGES)}")
+    return tuple(lang for lang in LANGUAGES if lang in languages)
+
+
+def _language_of(path: Path, notebook: Any) -> Language:
+    """The edition a notebook belongs to, from its metadata: English unless it says "zh"."""
+    settings = notebook.metadata.get(METADATA_KEY, {})
+    lang = settings.get("language", "en") if isinstance(settings, dict) else None
+    if lang not in LANGUAGES:
+        raise BriefingError(
+            f"{path}: metadata {METADATA_KEY}.language is {lang!r}; it must be one of "
+            f"{', '.join(LANGUAGES)}"
+        )
+    return lang  # type: ignore[no-any-return]
+
+
+def _targets(out: Path, notebooks: list[Path], langs: list[Language], combined: bool) -> list[Path]:
+    """The PDF each notebook becomes (and each edition's combined one, last), refusing any
+    clash."""
     if out.exists() and not out.is_dir():
         raise BriefingError(f"--out {out} is a file, not a folder; name a folder for the PDFs")
     by_name: dict[str, Path] = {}
-    for path in notebooks:
-        name = f"{path.stem}.pdf"
+    combined_names = {combined_name(lang) for lang in langs} if combined else set()
+    for path, lang in zip(notebooks, langs, strict=True):
+        name = pdf_name(path, lang)
         if name in by_name:
             same = by_name[name].resolve() == path.resolve()
             raise BriefingError(
@@ -277,13 +338,15 @@ def _targets(out: Path, notebooks: list[Path], combined: bool) -> list[Path]:
                 else f"{by_name[name]} and {path} would both be written to {out / name}; "
                 "rename one of them"
             )
-        if combined and name == COMBINED:
+        if name in combined_names:
             raise BriefingError(
                 f"{path} would be written to {out / name}, the combined briefing's name; "
                 "rename the notebook or pass --no-combined"
             )
         by_name[name] = path
-    targets = [out / name for name in by_name] + ([out / COMBINED] if combined else [])
+    targets = [out / name for name in by_name] + [
+        out / combined_name(lang) for lang in dict.fromkeys(langs) if combined
+    ]
     for target in [*targets, out / MANIFEST]:
         if target.exists() and not target.is_file():
             raise BriefingError(
@@ -675,28 +738,37 @@ def _stylesheet(font_dir: Path, text: str) -> str:
     )
 
 
-def _body(sections: list[Section], front_matter: bool = False) -> str:
+def _body(sections: list[Section], front_matter: bool = False, lang: Language = "en") -> str:
     sources = load_table("sources")
-    cited = "; ".join(
-        f"记者{r.reporter}报道 report by {r.reporter}, {period_words(str(r.period))}"
-        for r in sources.itertuples()
-    )
-    parts = [f'<div class="source-line">{html.escape(f"来源 Source: {cited}")}</div>']
+    if lang == "zh":
+        cited = "；".join(
+            f"记者{r.reporter}报道，{period_words(str(r.period), 'zh')}"
+            for r in sources.itertuples()
+        )
+        source_line, about, contents_title = f"来源：{cited}", "数据说明", "目录"
+    else:
+        cited = "; ".join(
+            f"记者{r.reporter}报道 report by {r.reporter}, {period_words(str(r.period), 'en')}"
+            for r in sources.itertuples()
+        )
+        source_line = f"来源 Source: {cited}"
+        about, contents_title = "数据说明 About the data", "目录 Contents"
+    parts = [f'<div class="source-line">{html.escape(source_line)}</div>']
     if front_matter:
         items = "".join(
             f'<li><a href="#section-{i}">{html.escape(s.title)}</a></li>'
             for i, s in enumerate(sections)
         )
-        items += '<li><a href="#about">数据说明 About the data</a></li>'
+        items += f'<li><a href="#about">{about}</a></li>'
         # The contents share the title page, so that the key numbers open page 2.
-        contents = f'<nav class="contents"><h2>目录 Contents</h2><ol>{items}</ol></nav>'
-        parts.append(_title_page(sources, contents))
+        contents = f'<nav class="contents"><h2>{contents_title}</h2><ol>{items}</ol></nav>'
+        parts.append(_title_page(sources, contents, lang))
     parts += [
         f'<section class="notebook" id="section-{i}">{s.body}</section>'
         for i, s in enumerate(sections)
     ]
     if front_matter:
-        parts.append(_about_the_data(sources))
+        parts.append(_about_the_data_zh(sources) if lang == "zh" else _about_the_data(sources))
     return _unbroken("".join(parts))
 
 
@@ -721,8 +793,22 @@ def _periods(sources: pd.DataFrame) -> tuple[str, str]:
     return "、".join(zh), ", ".join(en)
 
 
-def _title_page(sources: pd.DataFrame, contents: str) -> str:
+def _title_page(sources: pd.DataFrame, contents: str, lang: Language = "en") -> str:
     period_zh, period_en = _periods(sources)
+    if lang == "zh":
+        rows = {
+            "时期": period_zh,
+            "数据截至": f"{period_zh}末；“今年以来”数据截至报道之时（报道未注明日期）",
+            "来源": "；".join(f"{r.title_zh}（记者{r.reporter}）" for r in sources.itertuples()),
+            "编制日期": _build_date().isoformat(),
+        }
+        items = "".join(
+            f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows.items()
+        )
+        return (
+            f'<section class="title-page"><h1>槐荫区{html.escape(period_zh)}经济简报</h1>'
+            f'<div class="subtitle">济南市槐荫区</div><dl>{items}</dl>{contents}</section>'
+        )
     rows = {
         "时期 Period": f"{period_zh} {period_en[:1].upper()}{period_en[1:]}",
         "数据截至 Data as of": (
@@ -776,6 +862,35 @@ from a growth rate is what the rate implies, not a published figure.</p>
 <p>A rank such as 第三 (third) is a position in Jinan. The report does not say how many units
 are ranked, and for budget revenue not whether the level or the growth rate is ranked.</p>
 </section>"""
+
+
+def _about_the_data_zh(sources: pd.DataFrame) -> str:
+    """The closing page of the Chinese edition: hedges, periods, growth rates, the source."""
+    reports = "".join(
+        f"<li>{html.escape(str(r.title_zh))}（记者{html.escape(str(r.reporter))}），"
+        f"{html.escape(period_words(str(r.period), 'zh'))}。</li>"
+        for r in sources.itertuples()
+    )
+    text = f"""<section class="about" id="about"><h1>数据说明</h1>
+<h2>数据来源</h2>
+<p>本简报的数据均取自一篇新闻报道，或由报道中的数据推算得出，每个数据都可追溯到报道中的原句。
+报道未注明发布日期和刊发报纸名称，引用前请以槐荫区官方统计数据为准。</p><ul>{reports}</ul>
+<h2>约数：近、超、突破、余</h2>
+<p>报道中的约数，本简报一律保留。<b>近</b>表示略低于该数，如“近30亿元”即略少于30亿元；
+<b>超</b>、<b>突破</b>、<b>余</b>表示不低于该数，如“超220万人次”即多于220万人次。由约数推算的数据保留其方向：
+“不足”表示实际值低于该数，“超过”表示实际值高于该数；方向相反的约数同时参与推算时记为“约”。</p>
+<h2>时期</h2>
+<p><b>2023年上半年</b>指2023年1—6月。<b>今年以来</b>指2023年1月至报道发布之时，报道未说明截止日期。
+<b>未注明</b>指报道未给出时期的数据，如村、网格和人才的数量。</p>
+<h2>增速</h2>
+<p>增速均为同比增速，即与2022年同期相比。按照我国统计惯例，GDP增速按可比价格计算（扣除价格变动因素），
+报道对此未作说明。一般公共预算收入、社会消费品零售总额、营业收入等金额的增速按现价计算（含价格变动）。
+由增速推算的“上年同期”数据是增速所隐含的水平，并非公布数。</p>
+<h2>排名</h2>
+<p>“第三”等位次指在济南全市的排名。报道未说明参与排名的单位数量，也未说明一般公共预算收入的排名针对总量还是增速。</p>
+</section>"""
+    # A line break between Chinese characters would print as a space: join the lines.
+    return re.sub(r"\n(?!<)", "", text)
 
 
 def _build_date() -> date:

@@ -28,6 +28,7 @@ from matplotlib.text import Text
 
 from huaiyin.derive import SYMBOLS
 from huaiyin.fonts import FONT_ENV, SC_FAMILIES, FontNotFoundError, find_sc_face
+from huaiyin.glossary import TERMS, language
 from huaiyin.present import SIGN_WORDS, bound_number, period_words
 from huaiyin.tables import Figure, load_table
 from huaiyin.units import unit as lookup_unit
@@ -111,13 +112,15 @@ def set_theme(
     return font
 
 
-def label(fig: Figure, lang: Lang = "both") -> str:
+def label(fig: Figure, lang: Lang | None = None) -> str:
     """A figure's subject in Chinese, English, or both (``全区生产总值 GDP``)."""
+    lang = _resolve(lang)
     return _pick(fig.subject_zh, fig.subject_en, lang)
 
 
-def unit_label(printed_unit: str, lang: Lang = "both") -> str:
+def unit_label(printed_unit: str, lang: Lang | None = None) -> str:
     """An axis label for a unit: ``亿元``, ``100 million yuan`` or ``亿元 (100 million yuan)``."""
+    lang = _resolve(lang)
     if printed_unit == "%":
         return _pick("%", "%", lang)
     return _pick(printed_unit, lookup_unit(printed_unit).name_en, lang)
@@ -140,7 +143,7 @@ def _show_as_svg() -> None:
 def add_source_caption(
     chart: MplFigure | Axes,
     source_id: str = "hy2023h1",
-    lang: Lang = "both",
+    lang: Lang | None = None,
     periods: Iterable[str] | None = None,
     note: tuple[str, str] | None = None,
 ) -> None:
@@ -149,6 +152,7 @@ def add_source_caption(
     ``periods`` are the period codes of the plotted figures; without them the caption names
     the report's own period. ``note`` is a (Chinese, English) sentence to add.
     """
+    lang = _resolve(lang)
     sources = load_table("sources").set_index("id")
     if source_id not in sources.index:
         raise KeyError(f"no source {source_id!r}; valid: {', '.join(sources.index)}")
@@ -185,7 +189,7 @@ def bar_chart(
     groups: pd.Series | None = None,
     kinds: pd.Series | None = None,
     source_id: str = "hy2023h1",
-    lang: Lang = "both",
+    lang: Lang | None = None,
     width: float = 8.0,
     decimals: int | None = None,
     note: tuple[str, str] | None = None,
@@ -217,6 +221,7 @@ def bar_chart(
         A sentence in Chinese and in English for the source line: what a reader must know to
         read the chart right.
     """
+    lang = _resolve(lang)
     # Every text of the chart comes from the data or the caller: draw it literally, so that
     # a "$" in a label is a dollar sign, not the start of a formula that fails at display time.
     with mpl.rc_context({"text.parse_math": False}):
@@ -242,7 +247,7 @@ def figures_chart(
     title: str,
     axis_label: str,
     groups: pd.Series | None = None,
-    lang: Lang = "both",
+    lang: Lang | None = None,
     width: float = 8.0,
     note: tuple[str, str] | None = None,
 ) -> MplFigure:
@@ -252,6 +257,7 @@ def figures_chart(
     ``groups`` maps figure ids to panel names, and ``note`` adds a sentence to the source line
     (see :func:`bar_chart`).
     """
+    lang = _resolve(lang)
     labels = [
         _pick(str(zh), str(en), lang, both="{zh}\n{en}")
         for zh, en in zip(figures["subject_zh"], figures["subject_en"], strict=True)
@@ -287,9 +293,10 @@ def figures_chart(
     )
 
 
-def rank_chart(figures: pd.DataFrame, *, title: str, lang: Lang = "both") -> MplFigure:
+def rank_chart(figures: pd.DataFrame, *, title: str, lang: Lang | None = None) -> MplFigure:
     """Ranks as a dot plot with 1 at the top, labelled as printed (第三), and a note that the
     report does not say how many units are ranked."""
+    lang = _resolve(lang)
     ranks = figures[figures["kind"] == "rank"]
     if ranks.empty:
         raise ValueError("no rank among these figures")
@@ -501,10 +508,11 @@ def _key(fig: MplFigure, hedges: set[str], target: bool, lang: Lang, y: float) -
         zh = "，".join(f"{sign}{words[0]}" for sign, words in shown.items())
         en = ", ".join(f"{sign} {words[1]}" for sign, words in shown.items())
         handles.append(Patch(facecolor=_paler("C0"), edgecolor="C0", hatch="////"))
-        texts.append(_pick(f"约数：{zh}", f"hedged in the report: {en}", lang, both="{zh}  {en}"))
+        hedged_zh, hedged_en = TERMS["hedged"]
+        texts.append(_pick(f"{hedged_zh}：{zh}", f"{hedged_en}: {en}", lang, both="{zh}  {en}"))
     if target:
         handles.append(Patch(fill=False, edgecolor="C0", linestyle="--"))
-        texts.append(_pick("目标", "target, not an outcome", lang, both="{zh} {en}"))
+        texts.append(_pick(*TERMS["target_outline"], lang, both="{zh} {en}"))
     if handles:
         key = fig.legend(
             handles,
@@ -520,16 +528,24 @@ def _key(fig: MplFigure, hedges: set[str], target: bool, lang: Lang, y: float) -
 
 def _number(value: float, qualifier: str = "exact", decimals: int | None = None) -> str:
     """Thousands separated, to ``decimals`` places, or by default up to two without trailing
-    zeros, as the report prints: 3,140 / 166.72 / 0.7."""
+    zeros, as the report prints: 3,140 / 166.72 / 0.7. Chinese writes 3140, ungrouped."""
+    grouped = language() != "zh"
     if decimals is not None:
-        return bound_number(value, qualifier, decimals)
-    return bound_number(value, qualifier, 2).rstrip("0").rstrip(".")
+        return bound_number(value, qualifier, decimals, grouped)
+    return bound_number(value, qualifier, 2, grouped).rstrip("0").rstrip(".")
 
 
 def _paler(colour: object) -> tuple[float, float, float, float]:
     """The colour mixed half with white: a hedged bar, solid so nothing shows through."""
     red, green, blue, _ = mpl.colors.to_rgba(colour)  # type: ignore[arg-type]
     return (0.5 + red / 2, 0.5 + green / 2, 0.5 + blue / 2, 1.0)
+
+
+def _resolve(lang: Lang | None) -> Lang:
+    # By default, the edition's language: Chinese alone, or the English edition's both.
+    if lang is None:
+        return "zh" if language() == "zh" else "both"
+    return lang
 
 
 def _pick(zh: str, en: str, lang: Lang, both: str = "{zh} ({en})") -> str:

@@ -33,7 +33,9 @@ from typing import Literal
 
 import pandas as pd
 
+from huaiyin import glossary
 from huaiyin.derive import BOUNDS, SYMBOLS, Derived
+from huaiyin.glossary import TERMS, language, term
 from huaiyin.tables import Figure
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "derived_table",
     "figures_table",
     "indicators_table",
+    "number",
     "period_words",
 ]
 
@@ -50,13 +53,11 @@ __all__ = [
 _KIND_WORDS = {
     "level": ("", ""),
     "count": ("", ""),
-    "growth": (", growth", "增速"),
-    "rank": (", rank in Jinan", "全市位次"),
-    "target": (", target", "目标"),
+    **{kind: (f", {term(kind, 'en')}", term(kind, "zh")) for kind in ("growth", "rank", "target")},
 }
 
 
-def period_words(period: str, lang: Literal["en", "zh"] = "en") -> str:
+def period_words(period: str, lang: Literal["en", "zh"] | None = None) -> str:
     """A period code in words: ``2023H1`` → ``H1 2023`` (``2023年上半年``), and so on.
 
     >>> [period_words(p) for p in ("2023H1", "2023YTD", "unstated", "2023", "2022H1")]
@@ -64,12 +65,13 @@ def period_words(period: str, lang: Literal["en", "zh"] = "en") -> str:
     >>> [period_words(p, "zh") for p in ("2023H1", "2023YTD", "unstated", "2023")]
     ['2023年上半年', '2023年以来', '未注明', '2023年']
     """
+    lang = lang or language()
     parts = [p.strip() for p in period.split("/")]
     if len(parts) > 1:
         words = dict.fromkeys(period_words(p, lang) for p in parts)
         return ("、" if lang == "zh" else " and ").join(words)
     if period == "unstated":
-        return "未注明" if lang == "zh" else "not stated"
+        return term("unstated", lang)
     match = re.fullmatch(r"(\d{4})(H1|H2|YTD)?", period)
     if match is None:
         raise ValueError(
@@ -165,11 +167,16 @@ def figures_table(figures: pd.DataFrame | Iterable[Figure]) -> ReaderTable:
         words = scope_en.lower().removeprefix("the ").split()[:2]
         named = " ".join(words) in subject_en.lower()
         scope = "" if scope_en == "Huaiyin District" or named else f" ({scope_en})"
-        name = f"{record['subject_zh']}{chinese} {record['subject_en']}{english}{scope}"
+        scope_zh = str(record["scope_zh"])
+        if language() == "zh":
+            shown = scope_zh == "槐荫区" or scope_zh in subject_zh
+            name = f"{subject_zh}{chinese}" + ("" if shown else f"（{scope_zh}）")
+        else:
+            name = f"{subject_zh}{chinese} {subject_en}{english}{scope}"
         rows.append((name, str(record["printed"]), period_words(str(record["period"]))))
         ids.append((str(record["id"]),))
     return ReaderTable(
-        ("Indicator", "Value", "Period"),
+        _headings("indicator", "value", "period"),
         tuple(rows),
         tuple(ids),
         align=("left", "right", "left"),
@@ -199,7 +206,7 @@ def indicators_table(figures: pd.DataFrame, indicators: Iterable[str]) -> Reader
         periods = " / ".join(dict.fromkeys(str(p) for p in group["period"]))
         rows.append(
             (
-                f"{first['subject_zh']} {first['subject_en']}",
+                glossary.name(str(first["subject_zh"]), str(first["subject_en"])),
                 level,
                 printed.get("growth", "—"),
                 printed.get("rank", "—"),
@@ -208,7 +215,7 @@ def indicators_table(figures: pd.DataFrame, indicators: Iterable[str]) -> Reader
         )
         ids.append(tuple(str(i) for i in group["id"]))
     return ReaderTable(
-        ("Indicator", "Level", "Growth", "Rank in Jinan", "Period"),
+        _headings("indicator", "level", "growth", "rank", "period"),
         tuple(rows),
         tuple(ids),
         align=("left", "right", "right", "right", "left"),
@@ -238,13 +245,18 @@ def derived_table(
     hedged = [r for r in results.values() if r.qualifier != "exact"]
     if hedged:
         shown = {SYMBOLS[r.qualifier] for r in hedged}
-        words = ", ".join(f"{sign} {en}" for sign, (_, en) in SIGN_WORDS.items() if sign in shown)
-        note = (
-            f"{note} {words}: the direction the report's hedges imply; a bound is rounded so "
-            "that it stays true."
-        ).strip()
+        signs = [sign for sign in SIGN_WORDS if sign in shown]
+        if language() == "zh":
+            words = "、".join(f"“{term(sign)}”" for sign in signs)
+            note += f"{words}为报道约数所示的方向；界值取整后仍然成立。"
+        else:
+            words = ", ".join(f"{sign} {term(sign)}" for sign in signs)
+            note = (
+                f"{note} {words}: the direction the report's hedges imply; a bound is rounded "
+                "so that it stays true."
+            ).strip()
     return ReaderTable(
-        ("Derived figure", "Value", "Period"),
+        _headings("derived", "value", "period"),
         rows,
         tuple(result.inputs for result in results.values()),
         note,
@@ -252,7 +264,15 @@ def derived_table(
     )
 
 
+def _headings(*keys: str) -> tuple[str, ...]:
+    # "rank" heads a column as "Rank in Jinan".
+    return tuple(term(k)[:1].upper() + term(k)[1:] for k in keys)
+
+
 def _rounding_note(places: list[int]) -> str:
+    if language() == "zh":
+        words = ["取整" if p == 0 else f"保留{p}位小数" for p in places]
+        return "或".join(words) + "。"
     words = ["whole numbers" if p == 0 else f"{p} decimal place{'s' * (p != 1)}" for p in places]
     return f"Rounded to {' or '.join(words)}."
 
@@ -262,20 +282,34 @@ def _derived_value(result: Derived, decimals: int) -> str:
         raise ValueError(f"derived value {result.value!r} is not a number a reader can read")
     value, unit = result.value, result.unit
     if unit == "%" and abs(value) >= 1000:  # 1,964% reads better as 19.6 times
-        value, unit = value / 100, "times"
+        value, unit = value / 100, term("times")
     # A whole result (a total of counts, say) is written as the integer it is.
     places = 0 if value == int(value) else decimals
+    sign = SYMBOLS[result.qualifier]
+    if language() == "zh":  # 约343.5亿元, 不足18.6%: Chinese writes the hedge as a word
+        number = bound_number(value, result.qualifier, places, grouped=False)
+        return f"{term(sign) if sign else ''}{number}{glossary.unit_words(unit)}"
     number = bound_number(value, result.qualifier, places)
-    return f"{SYMBOLS[result.qualifier]}{number}{_unit_gap(unit)}{unit}"
+    return f"{sign}{number}{_unit_gap(unit)}{unit}"
 
 
-SIGN_WORDS = {">": ("超过", "more than"), "<": ("不足", "under"), "≈": ("约", "about")}
+SIGN_WORDS = {sign: TERMS[sign] for sign in (">", "<", "≈")}
 """What each sign before a derived value means, in Chinese and English."""
 
 
-def bound_number(value: float, qualifier: str, decimals: int) -> str:
-    """``value`` to ``decimals`` places with thousands separators, rounded so that the hedge
-    stays true: a lower bound (more than) down, an upper bound (nearly, under) up.
+def number(value: float, decimals: int = 0) -> str:
+    """``value`` to ``decimals`` places, as the edition writes numbers: 3,140 or 3140.
+
+    >>> number(3140.0), number(0.926, 2)
+    ('3,140', '0.93')
+    """
+    return bound_number(value, "exact", decimals, grouped=language() != "zh")
+
+
+def bound_number(value: float, qualifier: str, decimals: int, grouped: bool = True) -> str:
+    """``value`` to ``decimals`` places, rounded so that the hedge stays true: a lower bound
+    (more than) down, an upper bound (nearly, under) up. Thousands are separated by commas
+    unless ``grouped`` is false (Chinese publications write 1364元).
 
     >>> [bound_number(5.116, q, 2) for q in ("exact", "more_than", "nearly")]
     ['5.12', '5.11', '5.12']
@@ -285,7 +319,7 @@ def bound_number(value: float, qualifier: str, decimals: int) -> str:
     bound = BOUNDS.get(qualifier, 0)  # +1 a lower bound, -1 an upper one
     rounding = {1: ROUND_FLOOR, -1: ROUND_CEILING}.get(bound, ROUND_HALF_UP)
     exact = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=rounding)
-    return f"{exact:,.{decimals}f}"
+    return f"{exact:,.{decimals}f}" if grouped else f"{exact:.{decimals}f}"
 
 
 def _unit_gap(unit: str) -> str:

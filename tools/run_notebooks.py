@@ -1,16 +1,20 @@
 """Run the notebooks: store fresh outputs, or prove that nbval catches a wrong figure.
 
-    python tools/run_notebooks.py execute [NOTEBOOK ...]   # re-execute, store outputs in place
+    python tools/run_notebooks.py execute [NOTEBOOK ...]   # pair, re-execute, store outputs
     python tools/run_notebooks.py contents                 # rewrite notebooks/README.md
     python tools/run_notebooks.py mutate --all             # change every figure in turn
     python tools/run_notebooks.py mutate --sample 3        # a fixed sample of figures
 
-``execute`` is deterministic: running it twice gives byte-identical files (fixed hash seed,
-no timing metadata, no PNG "Software" stamp, fixed notebook metadata). ``mutate`` copies the
-data, bumps one figure's last printed digit (in ``value``, and in ``printed`` and ``citation``
-so that the row stays valid: a mutant the loader refuses would fail every notebook and prove
-nothing), runs nbval on every notebook whose outputs show that figure, and reports how many
-mutants nbval kills; it exits 1 unless it kills them all.
+Each English notebook in ``notebooks/`` has a Chinese twin in ``notebooks/zh/``: the same
+code cells, and Chinese text in place of each English Markdown cell, under the same cell id.
+``execute`` first copies the code (and the cells' tags) from the English notebook into its
+twin, so that the analysis is written once; the twin's only code of its own is the line that
+sets the language. ``execute`` is deterministic: running it twice gives byte-identical files
+(fixed hash seed, no timing metadata, no PNG "Software" stamp, fixed notebook metadata).
+``mutate`` copies the data, bumps one figure's last printed digit (in ``value``, and in
+``printed`` and ``citation`` so that the row stays valid: a mutant the loader refuses would
+fail every notebook and prove nothing), runs nbval on every notebook whose outputs show that
+figure, and reports how many mutants nbval kills; it exits 1 unless it kills them all.
 """
 
 from __future__ import annotations
@@ -40,6 +44,11 @@ from huaiyin.printed import reprint
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+CHINESE = NOTEBOOKS / "zh"
+# The one line of code a Chinese twin has that its English notebook does not: it goes before
+# this line of the English notebook's setup cell.
+LANGUAGE_LINE = 'huaiyin.set_language("zh")\n'
+SETUP_LINE = "font = charts.set_theme()"
 METADATA = {
     "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
     "language_info": {"name": "python"},
@@ -48,10 +57,45 @@ KERNEL_ENV = {"PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "0"}
 
 
 def notebook_paths(names: list[str] | None = None) -> list[Path]:
-    """The notebooks in reading order, or the ones named."""
+    """The notebooks in reading order, English then Chinese, or the ones named."""
     if names:
         return [Path(n).resolve() for n in names]
+    return english_paths() + [CHINESE / p.name for p in english_paths()]
+
+
+def english_paths() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+
+
+def twin_code(source: str) -> str:
+    """A code cell of the English notebook as its Chinese twin has it."""
+    if SETUP_LINE in source:
+        return source.replace(SETUP_LINE, LANGUAGE_LINE + SETUP_LINE, 1)
+    return source
+
+
+def pair(english: Path) -> Path:
+    """Write the Chinese twin of ``english``: its code and tags, with the twin's own text.
+
+    Stops with a message naming the cell if a Markdown cell has no Chinese text yet.
+    """
+    twin = CHINESE / english.name
+    source = nbformat.read(english, as_version=4)
+    chinese = nbformat.read(twin, as_version=4)
+    texts = {c.id: c for c in chinese.cells if c.cell_type == "markdown"}
+    cells = []
+    for cell in source.cells:
+        if cell.cell_type == "code":
+            cells.append(nbformat.v4.new_code_cell(twin_code(cell.source), id=cell.id))
+        elif cell.id in texts:
+            cells.append(nbformat.v4.new_markdown_cell(texts[cell.id].source, id=cell.id))
+        else:
+            raise SystemExit(f"{twin}: no Chinese text for {english.name}'s cell {cell.id!r}")
+        if "tags" in cell.metadata:
+            cells[-1].metadata["tags"] = list(cell.metadata.tags)
+    chinese.cells = cells
+    nbformat.write(chinese, twin)
+    return twin
 
 
 def execute(path: Path) -> None:
@@ -71,7 +115,10 @@ def execute(path: Path) -> None:
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
-    nb.metadata = METADATA
+    # A twin says it is the Chinese edition: the briefing names its PDFs after that.
+    nb.metadata = (
+        {**METADATA, "huaiyin": {"language": "zh"}} if path.parent == CHINESE else METADATA
+    )
     nbformat.write(nb, path)
 
 
@@ -256,9 +303,18 @@ def main(argv: list[str] | None = None) -> int:
         (NOTEBOOKS / "README.md").write_text(contents(), encoding="utf-8")
         return 0
     if args.command == "execute":
-        for path in notebook_paths(args.notebooks):
-            print(f"executing {path.relative_to(ROOT)}", flush=True)
+        paths = notebook_paths(args.notebooks)
+        # An English notebook's twin is paired with it and executed with it.
+        twins = [pair(p) for p in paths if p.parent == NOTEBOOKS]
+        paths += [t for t in twins if t not in paths]
+
+        # Two kernels at a time: one per core.
+        def run(path: Path) -> None:
             execute(path)
+            print(f"executed {path.relative_to(ROOT)}", flush=True)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(run, paths))
         return 0
     rows = figure_rows() if args.all else sample(figure_rows(), args.sample)
     mutants = run_mutants(rows)
