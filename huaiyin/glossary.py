@@ -27,6 +27,7 @@ import pandas as pd
 
 __all__ = [
     "LANGUAGES",
+    "NOT_NAMES",
     "SHORT_NAMES",
     "TERMS",
     "Language",
@@ -92,6 +93,24 @@ SHORT_NAMES: dict[str, tuple[str, str]] = {
     "budget_revenue": ("一般公共预算收入", "budget revenue"),
     "car_sales": ("限上汽车销售额", "car sales"),
     "venue_revenue": ("营业收入", "revenue"),
+}
+
+# Names an indicator must not go by, as patterns, in Chinese and English: other names for
+# the same thing, which would make a reader think there are two. Prose and code are checked
+# against these (tests/test_editions.py).
+NOT_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "gdp": (("地区生产总值", "国内生产总值", "GDP总量"), (r"gross regional product",)),
+    "industrial_value_added": (
+        ("规上工业增加值", r"(?<!规模以上)工业增加值"),
+        (r"industrial value added", r"industrial output"),
+    ),
+    "budget_revenue": (
+        (r"(?<!一般)公共预算收入", "财政收入"),
+        (r"fiscal revenue", r"public revenue"),
+    ),
+    "retail_sales": (("社零总额", "社会零售总额", "消费品零售额"), (r"consumer sales",)),
+    "fixed_asset_investment": (("固投",), (r"fixed investment",)),
+    "car_sales": ((r"(?<![限上])汽车销售额",), (r"auto sales",)),
 }
 
 _current: Language = "en"

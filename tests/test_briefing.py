@@ -15,9 +15,16 @@ from pypdf import PdfReader
 
 from conftest import Build, pdf_text
 from huaiyin import briefing
+from huaiyin.glossary import LANGUAGES
 
-NOTEBOOKS = briefing.default_notebooks()
-PDF_NAMES = [f"{p.stem}.pdf" for p in NOTEBOOKS] + [briefing.COMBINED]
+# Each edition's notebooks, in the order the build executes them (Chinese first).
+EDITIONS = {lang: briefing.default_notebooks(lang) for lang in LANGUAGES}
+NOTEBOOKS = EDITIONS["en"]
+ORDER = [path for paths in EDITIONS.values() for path in paths]
+COMBINED = {lang: briefing.combined_name(lang) for lang in LANGUAGES}
+PDF_NAMES = [briefing.pdf_name(p, lang) for lang, paths in EDITIONS.items() for p in paths] + [
+    COMBINED[lang] for lang in LANGUAGES
+]
 # Text that only code cells contain: none of it may reach a PDF.
 CODE_MARKERS = [
     "import huaiyin",
@@ -38,15 +45,23 @@ def built(briefing_build: Build) -> tuple[Path, list[str]]:
 
 
 def chinese_title(notebook: Path) -> str:
+    """The Chinese of a notebook's title: after （ in English, the whole title in Chinese."""
     first_line = nbformat.read(notebook, as_version=4).cells[0].source.splitlines()[0]
+    if "（" not in first_line:
+        return first_line.removeprefix("# ").strip()
     return first_line.split("（", 1)[1].rstrip("）")
+
+
+def edition(name: str) -> str:
+    """The language of a PDF, from its name: 01-economy.zh.pdf is Chinese."""
+    return name.removesuffix(".pdf").rsplit(".", 1)[1]
 
 
 def test_progress_is_shown_per_notebook(built: tuple[Path, list[str]]) -> None:
     _, messages = built
-    for number, notebook in enumerate(NOTEBOOKS, start=1):
+    for number, notebook in enumerate(ORDER, start=1):
         assert any(
-            m.startswith(f"[{number}/{len(NOTEBOOKS)}] executed {notebook.name}") for m in messages
+            m.startswith(f"[{number}/{len(ORDER)}] executed {notebook.name}") for m in messages
         ), messages
     assert sum(m.startswith("wrote ") for m in messages) == len(PDF_NAMES)
 
@@ -59,14 +74,16 @@ def test_pdf_has_pages_text_and_no_code(built: tuple[Path, list[str]], name: str
     text = pdf_text(path)
     for marker in CODE_MARKERS:
         assert marker not in text, f"{name} shows code: {marker!r}"
+    lang = edition(name)
     notebooks = (
-        NOTEBOOKS
-        if name == briefing.COMBINED
-        else [p for p in NOTEBOOKS if p.stem == Path(name).stem]
+        EDITIONS[lang]
+        if name == COMBINED[lang]
+        else [p for p in EDITIONS[lang] if briefing.pdf_name(p, lang) == name]
     )
+    assert notebooks
     for notebook in notebooks:
         assert chinese_title(notebook) in text.replace("\r", "").replace("\n", "")
-    if name in {"00-overview.pdf", "01-economy.pdf", briefing.COMBINED}:
+    if name.startswith(("00-overview.", "01-economy.", "huaiyin-briefing.")):
         assert "365.5" in text
 
 
@@ -97,23 +114,36 @@ def test_first_page_is_not_blank(built: tuple[Path, list[str]], name: str) -> No
     assert dark > 500, f"page 1 of {name} looks blank ({dark} dark pixels)"
 
 
-def test_combined_briefing_has_title_page_and_contents(built: tuple[Path, list[str]]) -> None:
-    text = pdf_text(built[0] / briefing.COMBINED)
-    for expected in (
+TITLE_PAGE = {
+    "en": (
         "槐荫区2023年上半年经济简报",
         "时期 Period",
         "来源 Source",
         "王贝艺",
         "编制日期 Prepared",
         "目录 Contents",
-    ):
+    ),
+    "zh": ("槐荫区2023年上半年经济简报", "时期", "来源", "王贝艺", "编制日期", "目录"),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_combined_briefing_has_title_page_and_contents(
+    built: tuple[Path, list[str]], lang: str
+) -> None:
+    text = pdf_text(built[0] / COMBINED[lang])
+    for expected in TITLE_PAGE[lang]:
         assert expected in text, expected
+    if lang == "zh":
+        assert not re.search(r"Period|Source|Contents|Prepared|About the data", text)
 
 
 # What a reader sees: no ids, no internal words, no raw floats, the source on every page.
 INTERNAL_WORDS = ["hy2023h1.", "more_than", "less_than", "unstated", "2023YTD", "2023H1", "derive."]
 # How the project is built is not the reader's business.
-PROJECT_WORDS = re.compile(r"data package|notebook|SHA-256|\btests?\b|nbval|\bhuaiyin\b")
+PROJECT_WORDS = re.compile(
+    r"data package|notebook|SHA-256|\btests?\b|nbval|\bhuaiyin\b|数据包|笔记本|代码|测试"
+)
 
 
 @pytest.mark.parametrize("name", PDF_NAMES)
@@ -134,25 +164,42 @@ def test_pdf_shows_no_ids_codes_or_raw_numbers(built: tuple[Path, list[str]], na
     assert not parted, f"{name} breaks a number from its unit: {parted[:5]}"
 
 
-def test_every_page_after_the_title_page_names_the_source(built: tuple[Path, list[str]]) -> None:
-    document = pdfium.PdfDocument(built[0] / briefing.COMBINED)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_page_after_the_title_page_names_the_source(
+    built: tuple[Path, list[str]], lang: str
+) -> None:
+    document = pdfium.PdfDocument(built[0] / COMBINED[lang])
     pages = [document[i].get_textpage().get_text_range() for i in range(len(document))]
-    footer = "来源 Source: 记者"
+    footer = {"en": "来源 Source: 记者", "zh": "来源：记者"}[lang]
     assert footer not in pages[0], "the title page has no footer"
     missing = [i + 1 for i, page in enumerate(pages) if i and footer not in page]
     assert not missing, f"pages without the source footer: {missing}"
 
 
-@pytest.mark.parametrize("name", ["00-overview.pdf", briefing.COMBINED])
+KEY_NUMBERS = {
+    "en": ("Key numbers", "The source", "全区生产总值 Gross domestic product"),
+    "zh": ("主要数据", "资料来源", "全区生产总值"),
+}
+GDP_ROW = {
+    "en": ["365.5亿元", "6.4%", "—", "H1", "2023"],
+    "zh": ["365.5亿元", "6.4%", "—", "2023年上半年"],
+}
+
+
+@pytest.mark.parametrize(
+    "name", [briefing.pdf_name(NOTEBOOKS[0], lang) for lang in LANGUAGES] + list(COMBINED.values())
+)
 def test_key_numbers_come_first_with_gdp_and_its_growth(
     built: tuple[Path, list[str]], name: str
 ) -> None:
+    lang = edition(name)
+    heading, next_heading, gdp_name = KEY_NUMBERS[lang]
     text = pdf_text(built[0] / name)
-    key = text.index("Key numbers")
-    assert key < text.index("The source"), "the key numbers open the overview"
+    key = text.index(heading)
+    assert key < text.index(next_heading), "the key numbers open the overview"
     rows = text[key:].splitlines()
-    gdp = next(line for line in rows if line.startswith("全区生产总值 Gross domestic product"))
-    assert gdp.split()[-5:] == ["365.5亿元", "6.4%", "—", "H1", "2023"], gdp
+    gdp = next(line for line in rows if line.startswith(gdp_name + " "))
+    assert gdp.split()[-len(GDP_ROW[lang]) :] == GDP_ROW[lang], gdp
 
 
 # Layout, read from the PDFs: text sizes and the positions of what each page draws.
@@ -214,9 +261,12 @@ def test_the_heading_check_can_fail(tmp_path: Path) -> None:
     assert heading_left_at_bottom(document[1]) is None
 
 
-def test_only_a_sections_last_page_is_under_a_third_full(built: tuple[Path, list[str]]) -> None:
-    document = pdfium.PdfDocument(built[0] / briefing.COMBINED)
-    titles = [chinese_title(n) for n in NOTEBOOKS] + ["数据说明"]
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_only_a_sections_last_page_is_under_a_third_full(
+    built: tuple[Path, list[str]], lang: str
+) -> None:
+    document = pdfium.PdfDocument(built[0] / COMBINED[lang])
+    titles = [chinese_title(n) for n in EDITIONS[lang]] + ["数据说明"]
     texts = [document[i].get_textpage().get_text_range() for i in range(len(document))]
     starts = {i for i, text in enumerate(texts) if any(t in text[:200] for t in titles)}
     sparse = [
@@ -234,14 +284,62 @@ def test_charts_are_vector_graphics(built: tuple[Path, list[str]], name: str) ->
     assert images == [], f"{name} holds raster images: {images}"
 
 
+OPENING_AND_CLOSING = {
+    "en": (
+        ("目录 Contents", "数据截至 Data as of"),
+        "Key numbers",
+        "数据说明 About the data",
+        ("近", "超", "突破", "余", "Year to date", "Not stated", "comparable prices"),
+    ),
+    "zh": (
+        ("目录", "数据截至"),
+        "主要数据",
+        "数据说明",
+        ("近", "超", "突破", "余", "今年以来", "未注明", "可比价格"),
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_combined_briefing_opens_with_key_numbers_and_closes_with_about_the_data(
-    built: tuple[Path, list[str]],
+    built: tuple[Path, list[str]], lang: str
 ) -> None:
-    document = pdfium.PdfDocument(built[0] / briefing.COMBINED)
+    first_page, key_numbers, about_title, terms = OPENING_AND_CLOSING[lang]
+    document = pdfium.PdfDocument(built[0] / COMBINED[lang])
     pages = [document[i].get_textpage().get_text_range() for i in range(len(document))]
-    assert "目录 Contents" in pages[0] and "数据截至 Data as of" in pages[0]
-    assert "Key numbers" in pages[1]
+    assert all(words in pages[0] for words in first_page)
+    assert key_numbers in pages[1]
     about = pages[-1]
-    assert about.startswith("数据说明 About the data")
-    for term in ("近", "超", "突破", "余", "Year to date", "Not stated", "comparable prices"):
+    assert about.startswith(about_title)
+    for term in terms:
         assert term in about, term
+
+
+# The Chinese edition is Chinese: Latin letters only in terms such as GDP.
+ALLOWED_LATIN = re.compile(r"GDP")
+
+
+def latin_share(text: str) -> float:
+    """Latin letters as a share of the letters (Latin and Chinese) in ``text``."""
+    text = ALLOWED_LATIN.sub("", text)
+    latin = len(re.findall(r"[A-Za-z]", text))
+    chinese = len(re.findall(r"[\u4e00-\u9fff]", text))
+    return latin / max(1, latin + chinese)
+
+
+def english_sentences(text: str) -> list[str]:
+    """Sentences and lines of ``text`` that are more than a fifth Latin letters."""
+    parts = (s.strip() for s in re.split(r"[。；\r\n]", text))
+    return [s for s in parts if len(s) >= 8 and latin_share(s) > 0.2]
+
+
+@pytest.mark.parametrize("name", [n for n in PDF_NAMES if edition(n) == "zh"])
+def test_the_chinese_pdfs_running_text_is_chinese(built: tuple[Path, list[str]], name: str) -> None:
+    text = pdf_text(built[0] / name)
+    assert not english_sentences(text), f"{name} prints English: {english_sentences(text)[:5]}"
+    assert latin_share(text) < 0.01, f"{name}: {latin_share(text):.1%} of its letters are Latin"
+
+
+def test_the_chinese_text_check_can_fail(built: tuple[Path, list[str]]) -> None:
+    text = pdf_text(built[0] / COMBINED["en"])
+    assert english_sentences(text) and latin_share(text) > 0.2

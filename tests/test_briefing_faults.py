@@ -38,7 +38,7 @@ def failing_notebook(folder: Path) -> Path:
 def test_failed_build_names_the_cell_and_keeps_the_good_pdf(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    good = out / "99-broken.pdf"
+    good = out / "99-broken.en.pdf"
     good.write_bytes(b"%PDF- a good briefing from an earlier build")
     with pytest.raises(briefing.BriefingError) as info:
         briefing.build(out, [failing_notebook(tmp_path)], progress=lambda _: None)
@@ -46,7 +46,7 @@ def test_failed_build_names_the_cell_and_keeps_the_good_pdf(tmp_path: Path) -> N
     assert "99-broken.ipynb: cell 2 (id " in message
     assert "starting \"raise ValueError('boom')\") failed: ValueError: boom" in message
     assert good.read_bytes() == b"%PDF- a good briefing from an earlier build"
-    assert sorted(p.name for p in out.iterdir()) == ["99-broken.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == ["99-broken.en.pdf"]
 
 
 @pytest.mark.bad_input
@@ -178,7 +178,7 @@ def make_read_only(tmp: Path) -> Path:
 
 
 def make_pdf_dir(tmp: Path) -> Path:
-    (tmp / "out" / "97-tiny.pdf").mkdir(parents=True)
+    (tmp / "out" / "97-tiny.en.pdf").mkdir(parents=True)
     return tmp / "out"
 
 
@@ -211,14 +211,14 @@ OUTPUT_CASES = [
         "pdf-is-a-folder",
         make_pdf_dir,
         ["a/97-tiny.ipynb"],
-        "{out}/97-tiny.pdf exists and is not a file; move it away so the PDF can be written",
+        "{out}/97-tiny.en.pdf exists and is not a file; move it away so the PDF can be written",
     ),
     (
         "same-name",
         lambda t: t / "out",
         ["a/97-tiny.ipynb", "b/97-tiny.ipynb"],
         "{tmp}/a/97-tiny.ipynb and {tmp}/b/97-tiny.ipynb would both be written to "
-        "{out}/97-tiny.pdf; rename one of them",
+        "{out}/97-tiny.en.pdf; rename one of them",
     ),
     (
         "listed-twice",
@@ -230,7 +230,7 @@ OUTPUT_CASES = [
         "combined-name",
         lambda t: t / "out",
         ["a/huaiyin-briefing.ipynb"],
-        "{tmp}/a/huaiyin-briefing.ipynb would be written to {out}/huaiyin-briefing.pdf, the "
+        "{tmp}/a/huaiyin-briefing.ipynb would be written to {out}/huaiyin-briefing.en.pdf, the "
         "combined briefing's name; rename the notebook or pass --no-combined",
     ),
 ]
@@ -291,14 +291,14 @@ def test_pdfs_are_replaced_together_or_not_at_all(
     second = notebook_file(tmp_path, "94-second.ipynb", "print('第二')")
     out = tmp_path / "out"
     out.mkdir()
-    for name in ("93-first.pdf", "94-second.pdf", briefing.COMBINED):
+    for name in ("93-first.en.pdf", "94-second.en.pdf", briefing.combined_name("en")):
         (out / name).write_bytes(b"%PDF- old")
     render = briefing._render_pdf
 
     def fail_on_the_combined(
         document: str, target: Path, title: str, owner: int | None = None
     ) -> tuple[Path, int]:
-        if target.name == briefing.COMBINED:
+        if target.name == briefing.combined_name("en"):
             raise OSError(28, "No space left on device")
         return render(document, target, title, owner)
 
@@ -306,9 +306,9 @@ def test_pdfs_are_replaced_together_or_not_at_all(
     text, _ = build_error(out, [first, second])
     assert text == f"cannot write the briefings to {out}: [Errno 28] No space left on device"
     assert sorted(p.name for p in out.iterdir()) == [
-        "93-first.pdf",
-        "94-second.pdf",
-        briefing.COMBINED,
+        "93-first.en.pdf",
+        "94-second.en.pdf",
+        briefing.combined_name("en"),
     ]
     assert {(out / n).read_bytes() for n in os.listdir(out)} == {b"%PDF- old"}
 
@@ -345,10 +345,10 @@ def test_temporaries_of_a_killed_build_are_removed_by_the_next(
         start_new_session=True,  # a process group of its own, which the kill takes down
     )
     assert killed.returncode == -signal.SIGKILL
-    (stale_pdf,) = out.glob(".92-killed.pdf.*.tmp")
+    (stale_pdf,) = out.glob(".92-killed.en.pdf.*.tmp")
     (stale_fonts,) = temp.glob("huaiyin-fonts-*")
     # A temporary of a build still running (this process) is left alone.
-    running = out / f".92-killed.pdf.{os.getpid()}-live.tmp"
+    running = out / f".92-killed.en.pdf.{os.getpid()}-live.tmp"
     running.write_bytes(b"")
     briefing.build(out, [notebook], combined=False, progress=lambda _: None)
     assert not stale_pdf.exists() and not stale_fonts.exists()
@@ -356,7 +356,7 @@ def test_temporaries_of_a_killed_build_are_removed_by_the_next(
     assert sorted(p.name for p in out.iterdir()) == [
         running.name,
         briefing.MANIFEST,
-        "92-killed.pdf",
+        "92-killed.en.pdf",
     ]
 
 
@@ -373,14 +373,14 @@ def test_a_failure_while_moving_pdfs_into_place_restores_the_old_set(
 
     def fail_on_the_second_pdf(source: object, target: object) -> None:
         calls.append(str(target))
-        if str(target).endswith("94-second.pdf") and "-old.tmp" not in str(source):
+        if str(target).endswith("94-second.en.pdf") and "-old.tmp" not in str(source):
             raise OSError(5, "Input/output error")
         replace(source, target)  # type: ignore[arg-type]
 
     monkeypatch.setattr(briefing.os, "replace", fail_on_the_second_pdf)
     text, _ = build_error(out, [first, second])
     assert text == f"cannot write the briefings to {out}: [Errno 5] Input/output error"
-    assert any(c.endswith("93-first.pdf") for c in calls), "the first PDF was moved before"
+    assert any(c.endswith("93-first.en.pdf") for c in calls), "the first PDF was moved before"
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
@@ -393,7 +393,7 @@ def test_a_later_build_retires_the_pdfs_of_the_last_one(tmp_path: Path) -> None:
     (out / "notes.pdf").write_bytes(b"%PDF- the user's own file")
     briefing.build(out, [first], combined=False, progress=lambda _: None)
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "93-first.pdf",
+        "93-first.en.pdf",
         "notes.pdf",
     ]
     assert (out / "notes.pdf").read_bytes() == b"%PDF- the user's own file"
@@ -407,7 +407,7 @@ def test_stored_outputs_never_reach_the_pdf(tmp_path: Path) -> None:
     notebook.cells[2].outputs = [nbformat.v4.new_output("stream", text="STALE 999亿元\n")]
     nbformat.write(notebook, path)
     briefing.build(tmp_path / "out", [path], combined=False, progress=lambda _: None)
-    text = pdf_text(tmp_path / "out" / "91-stale.pdf")
+    text = pdf_text(tmp_path / "out" / "91-stale.en.pdf")
     assert "fresh 新" in text and "STALE" not in text
 
 
@@ -564,7 +564,7 @@ def test_an_escaped_dollar_sign_is_text(tmp_path: Path) -> None:
     notebook.cells.append(nbformat.v4.new_markdown_cell("From \\$5 to \\$6 a visit."))
     nbformat.write(notebook, path)
     briefing.build(tmp_path / "out", [path], combined=False, progress=lambda _: None)
-    assert "From $5 to $6 a visit." in pdf_text(tmp_path / "out" / "84-dollar.pdf")
+    assert "From $5 to $6 a visit." in pdf_text(tmp_path / "out" / "84-dollar.en.pdf")
 
 
 @pytest.mark.bad_input
@@ -605,7 +605,7 @@ def test_a_rendering_process_that_dies_fails_the_build_cleanly(
     def killed_on_the_combined(
         document: str, target: Path, title: str, owner: int | None = None
     ) -> tuple[Path, int]:
-        if target.name == briefing.COMBINED and os.getpid() != owner:
+        if target.name == briefing.combined_name("en") and os.getpid() != owner:
             os.kill(os.getpid(), signal.SIGKILL)  # the rendering process only, as the OOM killer
         return render(document, target, title, owner)
 
@@ -660,7 +660,7 @@ def test_images_a_briefing_cannot_show_fail_the_build(
     (tmp_path / "pic.png").write_bytes(b"not used")
     path = markdown_notebook(tmp_path, markdown)
     text, _ = build_error(tmp_path / "out", [path], combined=False)
-    assert text.startswith("81-images.pdf: ") and message in text, text
+    assert text.startswith("81-images.en.pdf: ") and message in text, text
 
 
 def test_attachments_and_dollar_signs_in_code_spans_are_fine(tmp_path: Path) -> None:
@@ -678,7 +678,7 @@ def test_attachments_and_dollar_signs_in_code_spans_are_fine(tmp_path: Path) -> 
     }
     nbformat.write(notebook, path)
     briefing.build(tmp_path / "out", [path], progress=lambda _: None)
-    assert "A $x$ variable." in pdf_text(tmp_path / "out" / "81-images.pdf")
+    assert "A $x$ variable." in pdf_text(tmp_path / "out" / "81-images.en.pdf")
 
 
 def test_a_build_leaves_nothing_in_the_temporary_folder(
@@ -716,3 +716,43 @@ def test_what_a_thread_writes_after_the_last_cell_fails_the_build(
     path = notebook_file(tmp_path, "80-late.ipynb", code)
     text, _ = build_error(tmp_path / "out", [path])
     assert text.startswith(f"{path}: after its last cell, a thread {problem}"), text
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("options", "metadata", "message"),
+    [
+        ({"languages": ["fr"]}, None, "no edition in 'fr'; the editions are zh, en"),
+        (
+            {},
+            {"language": "fr"},
+            "{path}: metadata huaiyin.language is 'fr'; it must be one of zh, en",
+        ),
+        ({}, "zh", "{path}: metadata huaiyin.language is None; it must be one of zh, en"),
+    ],
+    ids=["unknown-edition", "unknown-language", "metadata-not-a-mapping"],
+)
+def test_an_unknown_edition_is_refused_before_anything_runs(
+    tmp_path: Path, options: dict[str, object], metadata: object, message: str
+) -> None:
+    path = notebook_file(tmp_path, "96-edition.ipynb", "raise SystemExit('ran')")
+    if metadata is not None:
+        notebook = nbformat.read(path, as_version=4)
+        notebook.metadata["huaiyin"] = metadata
+        nbformat.write(notebook, path)
+    text, progress = build_error(tmp_path / "out", [path], **options)
+    assert text == message.format(path=path)
+    assert progress == []
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_notebook_is_built_into_the_edition_its_metadata_names(tmp_path: Path) -> None:
+    path = notebook_file(tmp_path, "95-twin.ipynb", "print(1)", title="# 小")
+    notebook = nbformat.read(path, as_version=4)
+    notebook.metadata["huaiyin"] = {"language": "zh"}
+    nbformat.write(notebook, path)
+    written = briefing.build(tmp_path / "out", [path], progress=lambda _: None)
+    assert [p.name for p in written] == ["95-twin.zh.pdf", "huaiyin-briefing.zh.pdf"]
+    # --lang names the edition of the notebooks given, whatever their metadata says.
+    written = briefing.build(tmp_path / "en", [path], languages=["en"], progress=lambda _: None)
+    assert [p.name for p in written] == ["95-twin.en.pdf", "huaiyin-briefing.en.pdf"]

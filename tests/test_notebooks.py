@@ -8,6 +8,7 @@ that regeneration is deterministic, and that a wrong figure makes nbval fail.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import shutil
 import sys
@@ -24,7 +25,13 @@ sys.path.insert(0, str(ROOT / "tools"))
 import run_notebooks as tool  # the regeneration and mutation command
 
 PATHS = tool.notebook_paths()
-NAMES = [p.name for p in PATHS]
+NAMES = [str(p.relative_to(tool.NOTEBOOKS)) for p in PATHS]
+# What opens and closes a notebook in each language: the question, and what it means.
+ARTICLE_MARKS = {"en": ("**Question:**", "## What this means"), "zh": ("**问题**：", "## 小结")}
+
+
+def language(path: Path) -> str:
+    return "zh" if path.parent == tool.CHINESE else "en"
 
 
 def cells(path: Path) -> list[nbformat.NotebookNode]:
@@ -35,8 +42,8 @@ def code_cells(path: Path) -> list[nbformat.NotebookNode]:
     return [c for c in cells(path) if c.cell_type == "code"]
 
 
-def test_the_six_themed_notebooks_exist_in_reading_order() -> None:
-    assert NAMES == [
+def test_the_six_themed_notebooks_exist_in_reading_order_in_both_languages() -> None:
+    themes = [
         "00-overview.ipynb",
         "01-economy.ipynb",
         "02-projects.ipynb",
@@ -44,6 +51,8 @@ def test_the_six_themed_notebooks_exist_in_reading_order() -> None:
         "04-talent.ipynb",
         "05-governance.ipynb",
     ]
+    assert themes + [f"zh/{name}" for name in themes] == NAMES
+    assert all(p.is_file() for p in PATHS)
 
 
 def test_nbval_runs_in_strict_mode_on_the_notebooks() -> None:
@@ -70,12 +79,10 @@ def test_no_stored_output_is_an_error_or_stderr(path: Path) -> None:
 def test_notebook_reads_like_an_article(path: Path) -> None:
     all_cells = cells(path)
     first = all_cells[0]
+    question, meaning = ARTICLE_MARKS[language(path)]
     assert first.cell_type == "markdown" and first.source.startswith("# ")
-    assert "**Question:**" in first.source
-    assert any(
-        c.cell_type == "markdown" and c.source.startswith("## What this means")
-        for c in all_cells[-2:]
-    )
+    assert question in first.source
+    assert any(c.cell_type == "markdown" and c.source.startswith(meaning) for c in all_cells[-2:])
     for before, cell in itertools.pairwise(all_cells):
         if cell.cell_type == "code":
             assert before.cell_type == "markdown", f"{cell.id}: no narrative before this code"
@@ -114,7 +121,8 @@ def test_data_comes_only_through_huaiyin(path: Path) -> None:
 @pytest.mark.parametrize("path", PATHS, ids=NAMES)
 def test_notebook_metadata_is_clean(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
-    assert nb.metadata == tool.METADATA
+    edition = {"huaiyin": {"language": "zh"}} if language(path) == "zh" else {}
+    assert nb.metadata == {**tool.METADATA, **edition}
     for cell in nb.cells:
         assert set(cell.metadata) <= {"tags"}, (cell.id, dict(cell.metadata))
 
@@ -220,3 +228,102 @@ def test_numbers_in_the_prose_are_computed_or_in_the_data(path: Path) -> None:
         if not (n.isdigit() and int(n) in years) and not backed(n, candidates)
     ]
     assert not unbacked, f"numbers in the prose that nothing computes: {unbacked}"
+
+
+# Chinese number forms in the Chinese prose: ranks (第三), tenths (三成), multiples (两倍),
+# fractions (三分之一) and amounts in Chinese numerals with 万 or 亿 (千万). Small counts of the
+# text's own things (五项指标, 三类村) are words, as "five indicators" is in English.
+DIGITS = {"\u3007": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
+DIGITS |= {"七": 7, "八": 8, "九": 9}
+POWERS = {"十": 10, "百": 100, "千": 1000}
+NUMERAL = "[\u3007零一二两三四五六七八九十百千]+"
+CHINESE_NUMBER = re.compile(
+    rf"(?P<bound>不到|不足|低于|少于|超过|高于|多于|逾|近)?"
+    rf"(?:第(?P<rank>{NUMERAL})|(?P<den>{NUMERAL})分之(?P<num>{NUMERAL})"
+    rf"|(?P<tenths>{NUMERAL})成|(?P<times>{NUMERAL})倍|(?P<scaled>{NUMERAL})(?P<scale>[万亿]))"
+)
+BELOW, ABOVE = {"不到", "不足", "低于", "少于", "近"}, {"超过", "高于", "多于", "逾"}
+
+
+def chinese_numeral(text: str) -> int:
+    """一 → 1, 十二 → 12, 三十 → 30, 千 → 1000, 一百零八 → 108."""
+    total, digit = 0, None
+    for char in text:
+        if char in DIGITS:
+            digit = DIGITS[char]
+        else:
+            total += (1 if digit is None else digit) * POWERS[char]
+            digit = None
+    return total + (digit or 0)
+
+
+def chinese_prose_numbers(path: Path) -> list[tuple[float, str, str, str]]:
+    """(value, precision, bound word, context) for each Chinese number form in the prose.
+
+    Ranks and amounts must be backed exactly; a tenth (成) or a fraction is a share in per
+    cent, as exact as its words: 三分之一 under a bound word is a bound, else about a third.
+    """
+    found = []
+    for cell in cells(path):
+        if cell.cell_type != "markdown":
+            continue
+        for match in CHINESE_NUMBER.finditer(cell.source):
+            context = cell.source[max(0, match.start() - 20) : match.end() + 10].replace("\n", " ")
+            bound, groups = match.group("bound") or "", match.groupdict()
+            if groups["rank"]:
+                found.append((chinese_numeral(groups["rank"]), "exact", bound, context))
+            elif groups["den"]:
+                share = 100 * chinese_numeral(groups["num"]) / chinese_numeral(groups["den"])
+                found.append((share, "share", bound, context))
+            elif groups["tenths"]:
+                found.append((10 * chinese_numeral(groups["tenths"]), "share", bound, context))
+            elif groups["times"]:
+                found.append((100 * chinese_numeral(groups["times"]), "share", bound, context))
+            else:
+                scale = 1e4 if groups["scale"] == "万" else 1e8
+                found.append((chinese_numeral(groups["scaled"]) * scale, "exact", bound, context))
+    return found
+
+
+def chinese_backed(value: float, precision: str, bound: str, candidates: set[float]) -> bool:
+    """True if some candidate is what the Chinese words say of it: an amount or rank exactly
+    (rescaled from 万 or 亿), a share (in per cent, as displayed) within a factor of two on the
+    side its bound word names, or within a tenth of it without one (about a third)."""
+    if precision == "exact":
+        scaled = {c * k for c in candidates for k in SCALES}
+        return any(math.isclose(value, c, rel_tol=1e-9) for c in scaled)
+    if bound in BELOW:
+        return any(value / 2 <= c < value for c in candidates)
+    if bound in ABOVE:
+        return any(value < c <= 2 * value for c in candidates)
+    return any(abs(c - value) <= 0.1 * value for c in candidates)
+
+
+def test_chinese_numbers_are_read_and_checked() -> None:
+    assert [chinese_numeral(t) for t in ("三", "十二", "三十", "千", "一百零八")] == [
+        3,
+        12,
+        30,
+        1000,
+        108,
+    ]
+    assert chinese_backed(33.3, "share", "不到", {30.1}) and not chinese_backed(
+        33.3, "share", "不到", {40.0}
+    )
+    assert chinese_backed(3, "exact", "", {3.0}) and not chinese_backed(4, "exact", "", {3.0})
+    assert chinese_backed(1e7, "exact", "", {1000.0}) and not chinese_backed(
+        2e7, "exact", "", {1000.0}
+    )
+
+
+@pytest.mark.parametrize("path", [p for p in PATHS if language(p) == "zh"], ids=lambda p: p.name)
+def test_chinese_number_forms_in_the_prose_are_computed_or_in_the_data(path: Path) -> None:
+    """The Chinese prose's own number forms, tied to what the notebook shows and the data."""
+    shown = re.sub(r"<Figure size [^>]*>", " ", tool.displayed_text(path))
+    candidates = {float(m.group(0).replace(",", "")) for m in PROSE_NUMBER.finditer(shown)}
+    candidates |= set(huaiyin.load_figures()["value"])
+    found = chinese_prose_numbers(path)
+    unbacked = [
+        (v, ctx) for v, kind, bound, ctx in found if not chinese_backed(v, kind, bound, candidates)
+    ]
+    assert not unbacked, f"Chinese number forms in the prose that nothing computes: {unbacked}"

@@ -78,5 +78,6 @@ def test_loader_and_derived_figures_stay_offline(tmp_path: Path) -> None:
 def test_notebooks_and_briefing_export_stay_offline(briefing_build: Build) -> None:
     """The suite's one real build (shared with the briefing tests) ran under the guard."""
     assert briefing_build.result.returncode == 0, briefing_build.result.stderr
-    assert (briefing_build.out / "huaiyin-briefing.pdf").is_file()
+    for lang in ("zh", "en"):
+        assert (briefing_build.out / f"huaiyin-briefing.{lang}.pdf").is_file()
     assert briefing_build.network_log == ""
