@@ -143,8 +143,12 @@ def test_every_figure_is_displayed_by_some_notebook() -> None:
     assert not missing, f"figures no notebook displays: {missing}"
 
 
-def test_regenerating_outputs_is_byte_identical(tmp_path: Path) -> None:
-    path = ROOT / "notebooks" / "05-governance.ipynb"
+@pytest.mark.parametrize(
+    "path",
+    [tool.NOTEBOOKS / "05-governance.ipynb", tool.CHINESE / "05-governance.ipynb"],
+    ids=["en", "zh"],
+)
+def test_regenerating_outputs_is_byte_identical(tmp_path: Path, path: Path) -> None:
     runs = []
     for name in ("first", "second"):
         copy = tmp_path / name / path.name
