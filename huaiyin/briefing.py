@@ -536,17 +536,24 @@ def _section(path: Path, notebook: Any) -> Section:
     return Section(notebook=path, title=title, body=body)
 
 
-# A number with its hedge and unit (超220万人次, 7.05亿元, 6.4%), or a run of Chinese of up to
-# twelve characters (a name or a term: 社会消费品零售总额): never broken across lines. Longer
-# Chinese runs break as Chinese text does.
-_UNBROKEN = re.compile(
-    r"(?:[近超余约<>≈]|突破)?[0-9][0-9,]*(?:\.[0-9]+)?(?:[万亿千百十]+[元人次家个场位户名趟倍%]*|[元人次家个场位户名趟倍%]+)?"
-    r"|(?<![\u4e00-\u9fff])[\u4e00-\u9fff\u3400-\u4dbf]{2,12}(?![\u4e00-\u9fff])"
+# A number with its hedge and unit (超220万人次, 7.05亿元, 6.4%): never broken across lines.
+_NUMBER = (
+    r"(?:[近超余约<>≈]|突破)?[0-9][0-9,]*(?:\.[0-9]+)?"
+    r"(?:[万亿千百十]+[元人次家个场位户名趟倍%]*|[元人次家个场位户名趟倍%]+)?"
 )
+# In English text, a run of Chinese of up to twelve characters (a name or a term:
+# 社会消费品零售总额) is a word, kept whole too. Chinese text breaks between any two
+# characters, as Chinese typesetting does, so the Chinese edition keeps numbers whole only.
+_UNBROKEN = {
+    "en": re.compile(
+        rf"{_NUMBER}|(?<![\u4e00-\u9fff])[\u4e00-\u9fff\u3400-\u4dbf]{{2,12}}(?![\u4e00-\u9fff])"
+    ),
+    "zh": re.compile(_NUMBER),
+}
 
 
-def _unbroken(document: str) -> str:
-    """The HTML with numbers and short Chinese terms in its text kept whole on a line."""
+def _unbroken(document: str, lang: Language = "en") -> str:
+    """The HTML with numbers (and, in English, short Chinese terms) kept whole on a line."""
     parts = re.split(r"(<[^>]*>|&[#A-Za-z0-9]+;)", document)  # tags and entities stay as they are
     inside_style = False
     for index, part in enumerate(parts):
@@ -558,7 +565,7 @@ def _unbroken(document: str) -> str:
             )
             continue
         if not inside_style and part.strip():
-            parts[index] = _UNBROKEN.sub(
+            parts[index] = _UNBROKEN[lang].sub(
                 lambda m: (
                     f'<span class="nb">{m.group(0)}</span>' if len(m.group(0)) > 1 else m.group(0)
                 ),
@@ -769,7 +776,7 @@ def _body(sections: list[Section], front_matter: bool = False, lang: Language = 
     ]
     if front_matter:
         parts.append(_about_the_data_zh(sources) if lang == "zh" else _about_the_data(sources))
-    return _unbroken("".join(parts))
+    return _unbroken("".join(parts), lang)
 
 
 def _html(body: str, stylesheet: str) -> str:

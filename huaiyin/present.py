@@ -36,7 +36,7 @@ import pandas as pd
 from huaiyin import glossary
 from huaiyin.derive import BOUNDS, SYMBOLS, Derived
 from huaiyin.glossary import TERMS, language, term
-from huaiyin.tables import Figure
+from huaiyin.tables import Figure, load_table
 
 __all__ = [
     "SIGN_WORDS",
@@ -62,8 +62,8 @@ def period_words(period: str, lang: Literal["en", "zh"] | None = None) -> str:
 
     >>> [period_words(p) for p in ("2023H1", "2023YTD", "unstated", "2023", "2022H1")]
     ['H1 2023', '2023, year to date', 'not stated', '2023', 'H1 2022']
-    >>> [period_words(p, "zh") for p in ("2023H1", "2023YTD", "unstated", "2023")]
-    ['2023年上半年', '2023年以来', '未注明', '2023年']
+    >>> [period_words(p, "zh") for p in ("2023H1", "2023YTD", "unstated", "2023", "2022YTD")]
+    ['2023年上半年', '2023年以来', '未注明', '2023年', '2022年同期']
     """
     lang = lang or language()
     parts = [p.strip() for p in period.split("/")]
@@ -79,10 +79,18 @@ def period_words(period: str, lang: Literal["en", "zh"] | None = None) -> str:
         )
     year, part = match.groups()
     if lang == "zh":
+        if part == "YTD" and int(year) < _latest_report_year():
+            # 2022年以来 would mean "since 2022": a year-to-date span a year back is 同期.
+            return f"{year}年同期"
         return f"{year}年" + {None: "", "H1": "上半年", "H2": "下半年", "YTD": "以来"}[part]
     return {None: year, "H1": f"H1 {year}", "H2": f"H2 {year}", "YTD": f"{year}, year to date"}[
         part
     ]
+
+
+def _latest_report_year() -> int:
+    # The sources say which year is the reports' own.
+    return max(int(str(period)[:4]) for period in load_table("sources")["period"])
 
 
 @dataclass(frozen=True)

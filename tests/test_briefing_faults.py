@@ -594,6 +594,14 @@ def test_numbers_and_short_chinese_terms_are_kept_whole_on_a_line() -> None:
     )
 
 
+def test_chinese_text_keeps_numbers_whole_and_breaks_anywhere_else() -> None:
+    page = briefing._unbroken("<p>全区生产总值365.5亿元，参展人数超220万人次。</p>", "zh")
+    assert page == (
+        '<p>全区生产总值<span class="nb">365.5亿元</span>，参展人数'
+        '<span class="nb">超220万人次</span>。</p>'
+    )
+
+
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="PDFs render in one process on one core")
 def test_a_rendering_process_that_dies_fails_the_build_cleanly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
