@@ -18,7 +18,7 @@ from types import ModuleType
 
 from huaiyin import derive, glossary, present, units
 from huaiyin.glossary import set_language
-from huaiyin.tables import DataError, Figure, figure, list_tables, load_figures, load_table
+from huaiyin.tables import DataError, Figure, figure, find, list_tables, load_figures, load_table
 
 __all__ = [
     "DataError",
@@ -26,6 +26,7 @@ __all__ = [
     "charts",
     "derive",
     "figure",
+    "find",
     "glossary",
     "list_tables",
     "load_figures",

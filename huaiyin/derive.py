@@ -56,6 +56,14 @@ class Derived:
         shown = f"{self.value:,.0f}" if abs(self.value) >= 1000 else f"{self.value:.4g}"
         return f"{SYMBOLS[self.qualifier]}{shown} {self.unit}"
 
+    def __repr__(self) -> str:
+        return f"<Derived {self}, {self.period}, from {', '.join(self.inputs)}>"
+
+    def _repr_html_(self) -> str:
+        from huaiyin.present import derived_card  # the presentation layer draws it
+
+        return derived_card(self)
+
 
 def propagate(inputs: Iterable[tuple[str, int]]) -> str:
     """Qualifier of a result from its inputs' qualifiers.

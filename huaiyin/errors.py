@@ -1,10 +1,10 @@
-"""The one error type for bad data, shared by the descriptor reader and the table loader."""
+"""Errors: bad data (shared by the descriptor reader and the table loader), and unknown ids."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["DataError"]
+__all__ = ["DataError", "UnknownFigureError"]
 
 
 class DataError(ValueError):
@@ -24,3 +24,17 @@ class DataError(ValueError):
             where.append(f"column {column!r}")
         super().__init__(f"{', '.join(where)}: {message}")
         self.path, self.row, self.column = path, row, column
+
+
+class UnknownFigureError(KeyError):
+    """No figure has the id asked for; the message suggests close ids.
+
+    A ``KeyError``, so ``except KeyError`` catches it. In IPython and JupyterLab it shows as
+    its one line of message: the library's source says nothing a reader needs.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""  # no quotes around the message
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"KeyError: {self}"]

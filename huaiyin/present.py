@@ -42,7 +42,9 @@ __all__ = [
     "SIGN_WORDS",
     "ReaderTable",
     "bound_number",
+    "derived_card",
     "derived_table",
+    "figure_card",
     "figures_table",
     "indicators_table",
     "number",
@@ -354,3 +356,55 @@ def _html_cell(text: str) -> str:
         r'<span style="white-space: nowrap">\1</span>',
         html.escape(text),
     )
+
+
+# What each of the report's hedges means, for a figure's card.
+_HEDGE_WORDS = {
+    "exact": ("无约数", "exact as printed"),
+    "nearly": ("近：略低于该数", "nearly: a little under the number"),
+    "more_than": ("超、突破、余：不低于该数", "more than: at least the number"),
+}
+
+
+def figure_card(fig: Figure) -> str:
+    """A figure as HTML for JupyterLab: its printed form, subject in both languages, period
+    and hedge in words, the report's sentence with the figure marked in it, and the note."""
+    esc = html.escape
+    hedge_zh, hedge_en = _HEDGE_WORDS.get(fig.qualifier, (fig.qualifier, fig.qualifier))
+    citation = esc(fig.citation).replace(esc(fig.printed), f"<mark>{esc(fig.printed)}</mark>", 1)
+    rows = [
+        ("时期 Period", f"{period_words(fig.period, 'zh')} · {period_words(fig.period, 'en')}"),
+        ("范围 Scope", f"{fig.scope_zh} · {fig.scope_en}"),
+        ("约数 Hedge", f"{hedge_zh} · {hedge_en}"),
+        ("原文 Report", f"“{citation}”"),
+    ]
+    if fig.note:
+        rows.append(("说明 Note", esc(fig.note)))
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows)
+    return (
+        f'<div class="huaiyin-figure"><div style="font-size: 1.6em">{esc(fig.printed)}</div>'
+        f"<div><b>{esc(fig.subject_zh)}</b> {esc(fig.subject_en)}</div>"
+        f'<table style="text-align: left">{body}</table>'
+        f'<div style="color: #666; font-size: 0.85em">{esc(fig.id)}</div></div>'
+    )
+
+
+def derived_card(result: Derived) -> str:
+    """A derived figure as HTML: its value with its direction, period, formula and inputs."""
+    esc = html.escape
+    sign = SYMBOLS[result.qualifier]
+    direction = f"{sign} {SIGN_WORDS[sign][0]} {SIGN_WORDS[sign][1]}" if sign else "—"
+    rows = [
+        ("数值 Value", esc(_derived_value(result, 2))),
+        ("方向 Direction", esc(direction)),
+        (
+            "时期 Period",
+            esc(f"{period_words(result.period, 'zh')} · {period_words(result.period, 'en')}"),
+        ),
+        ("算法 Formula", esc(result.formula)),
+        ("来自 From", esc(", ".join(result.inputs))),
+    ]
+    if result.caveat:
+        rows.append(("说明 Caveat", esc(result.caveat)))
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows)
+    return f'<div class="huaiyin-derived"><table style="text-align: left">{body}</table></div>'

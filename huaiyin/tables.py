@@ -10,6 +10,7 @@ coerced to NaN or dropped.
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import io
 import re
@@ -26,11 +27,11 @@ import pandas as pd
 
 from huaiyin.columns import all_valid, cell_problem, first_row, typed
 from huaiyin.datapackage import DataPackage, Resource, data_dir, read_datapackage
-from huaiyin.errors import DataError
+from huaiyin.errors import DataError, UnknownFigureError
 from huaiyin.figure_rules import first_problem, first_unit_problem, first_unprefixed_id
 from huaiyin.text import find_hidden, shorten
 
-__all__ = ["DataError", "Figure", "figure", "list_tables", "load_figures", "load_table"]
+__all__ = ["DataError", "Figure", "figure", "find", "list_tables", "load_figures", "load_table"]
 
 
 def list_tables() -> list[str]:
@@ -114,6 +115,19 @@ class Figure:
     source_id: str
     indicator: str
 
+    def __str__(self) -> str:
+        from huaiyin.present import period_words  # words for periods: the presentation layer
+
+        return f"{self.subject_zh} {self.subject_en}: {self.printed}, {period_words(self.period)}"
+
+    def __repr__(self) -> str:
+        return f"<Figure {self.id}: {self.subject_zh} {self.printed}, {self.period}>"
+
+    def _repr_html_(self) -> str:
+        from huaiyin.present import figure_card  # the presentation layer draws it
+
+        return figure_card(self)
+
 
 def figure(figure_id: str) -> Figure:
     """Return one figure by its id.
@@ -137,9 +151,9 @@ def figure(figure_id: str) -> Figure:
         snapshot.by_id = _all_figures(package).set_index("id")
     figures = snapshot.by_id
     if figure_id not in figures.index:
-        close = [i for i in figures.index if figure_id.split(".")[-1] in i][:5]
-        hint = f"; did you mean {', '.join(close)}?" if close else "; see load_figures()['id']"
-        raise KeyError(f"no figure with id {figure_id!r}{hint}")
+        close = _close_ids(figure_id, list(figures.index))
+        hint = f"; did you mean {', '.join(close)}?" if close else "; find them with find()"
+        raise UnknownFigureError(f"no figure with id {figure_id!r}{hint}")
     record = figures.loc[figure_id].to_dict()
     text = {
         name: "" if pd.isna(record[name]) else str(record[name])
@@ -147,6 +161,46 @@ def figure(figure_id: str) -> Figure:
         if name not in {"id", "value"}
     }
     return Figure(id=figure_id, value=float(record["value"]), **text)
+
+
+def _close_ids(wanted: str, ids: list[str]) -> list[str]:
+    """Ids a mistyped ``wanted`` may mean: the same but for case, then those with its last
+    part in them, then the closest spellings."""
+    folded = {i.casefold(): i for i in ids}
+    key = wanted.casefold().strip()
+    if key in folded:
+        return [folded[key]]
+    last = key.rsplit(".", 1)[-1]
+    close = [i for f, i in folded.items() if last and last in f]
+    # Spellings compared after the source's prefix, which every id shares.
+    suffixes = {f.rsplit(".", 1)[-1]: i for f, i in folded.items()}
+    close += [suffixes[f] for f in difflib.get_close_matches(last, suffixes, n=3, cutoff=0.6)]
+    return list(dict.fromkeys(close))[:5]
+
+
+def find(query: str) -> pd.DataFrame:
+    """Figures whose subject, scope, indicator or citation contain every word of ``query``,
+    in Chinese or English, ignoring case: a table with the id to pass to :func:`figure`.
+
+    >>> find("GDP")["id"].tolist()
+    ['hy2023h1.gdp', 'hy2023h1.gdp_growth']
+    >>> find("西站 城市")["printed"].tolist()
+    ['343个']
+    """
+    from huaiyin.present import period_words  # words for periods: the presentation layer
+
+    if not isinstance(query, str) or not query.split():
+        raise ValueError(f"find() takes words to look for, such as 'GDP' or '投资', not {query!r}")
+    figures = load_figures()
+    searched = ["subject_zh", "subject_en", "scope_zh", "scope_en", "indicator", "citation"]
+    text = figures[searched].astype(str).agg(" ".join, axis=1).str.casefold()
+    hit = pd.Series(True, index=figures.index)
+    for word in query.casefold().split():
+        hit &= text.str.contains(word, regex=False)
+    found = figures[hit]
+    table = found[["id", "subject_zh", "subject_en", "printed"]].copy()
+    table["period"] = [period_words(str(p)) for p in found["period"]]
+    return table.reset_index(drop=True)
 
 
 # Validated tables are cached per data folder and keyed on the content of every file the

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gc
 import os
+import re
 import sys
 import weakref
 from pathlib import Path
@@ -48,6 +49,92 @@ def test_figure_returns_value_unit_qualifier_and_citation() -> None:
 def test_unknown_figure_suggests_close_ids() -> None:
     with pytest.raises(KeyError, match=r"no figure with id 'gdp'; did you mean hy2023h1.gdp"):
         huaiyin.figure("gdp")
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize(
+    ("wanted", "message"),
+    [
+        ("hy2023h1.GDP", "no figure with id 'hy2023h1.GDP'; did you mean hy2023h1.gdp?"),
+        (
+            "HY2023H1.Talent_Pool",
+            "no figure with id 'HY2023H1.Talent_Pool'; did you mean hy2023h1.talent_pool?",
+        ),
+        ("hy2023h1.gpd", "no figure with id 'hy2023h1.gpd'; did you mean hy2023h1.gdp?"),
+        ("xyz", "no figure with id 'xyz'; find them with find()"),
+    ],
+    ids=["case", "all-case", "typo", "nothing-close"],
+)
+def test_unknown_figure_suggests_close_ids_whatever_the_case(wanted: str, message: str) -> None:
+    with pytest.raises(KeyError) as info:
+        huaiyin.figure(wanted)
+    assert info.value.args == (message,)
+
+
+def test_an_unknown_figure_error_in_ipython_shows_no_library_source(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    shell = pytest.importorskip("IPython.core.interactiveshell").InteractiveShell.instance()
+    result = shell.run_cell("import huaiyin\nhuaiyin.figure('hy2023h1.GDP')")
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)  # no colours
+    assert isinstance(result.error_in_exec, KeyError)
+    assert shown.strip() == "KeyError: no figure with id 'hy2023h1.GDP'; did you mean hy2023h1.gdp?"
+
+
+@pytest.mark.parametrize(
+    ("query", "ids"),
+    [
+        ("GDP", ["hy2023h1.gdp", "hy2023h1.gdp_growth"]),
+        ("gross DOMESTIC", ["hy2023h1.gdp", "hy2023h1.gdp_growth"]),
+        ("全区生产总值", ["hy2023h1.gdp", "hy2023h1.gdp_growth"]),
+        ("西站 城市", ["hy2023h1.west_station_cities"]),
+        ("jinan west trains", ["hy2023h1.west_station_trains"]),
+        ("数字金融", ["hy2023h1.finance_park_firms", "hy2023h1.finance_park_funds"]),
+        ("no such thing", []),
+    ],
+)
+def test_find_searches_both_languages_ignoring_case(query: str, ids: list[str]) -> None:
+    found = huaiyin.find(query)
+    assert found["id"].tolist() == ids
+    assert list(found.columns) == ["id", "subject_zh", "subject_en", "printed", "period"]
+
+
+def test_find_matches_the_citation_too() -> None:
+    # 位列全市第三 is in the citation of the investment rank only.
+    assert huaiyin.find("位列全市第三")["id"].tolist() == ["hy2023h1.fixed_asset_investment_rank"]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("query", ["", "   ", None])
+def test_find_needs_words(query: object) -> None:
+    with pytest.raises(ValueError, match="find\\(\\) takes words to look for"):
+        huaiyin.find(query)  # type: ignore[arg-type]
+
+
+def test_a_figure_reads_well_as_text_and_in_jupyterlab() -> None:
+    visitors = huaiyin.figure("hy2023h1.exhibition_visitors")
+    assert str(visitors) == "参展人数 Exhibition visitors: 超220万人次, H1 2023"
+    assert repr(visitors) == "<Figure hy2023h1.exhibition_visitors: 参展人数 超220万人次, 2023H1>"
+    card = visitors._repr_html_()
+    assert "“参展人数<mark>超220万人次</mark>”" in card  # the figure marked in its sentence
+    for words in (
+        "2023年上半年 · H1 2023",
+        "more than: at least the number",
+        "Exhibition visitors",
+    ):
+        assert words in card
+
+
+def test_a_derived_figure_reads_well_as_text_and_in_jupyterlab() -> None:
+    per_visit = huaiyin.derive.per_unit(
+        "hy2023h1.exhibition_consumption", "hy2023h1.exhibition_visitors", "yuan", "visit"
+    )
+    assert repr(per_visit) == (
+        "<Derived <1,364 yuan/visit, 2023H1, "
+        "from hy2023h1.exhibition_consumption, hy2023h1.exhibition_visitors>"
+    )
+    card = per_visit._repr_html_()
+    assert "&lt;1,363.64 yuan/visit" in card and "&lt; 不足 under" in card
 
 
 @pytest.mark.bad_input
