@@ -99,10 +99,29 @@ TASKS = {
 }
 
 
+def ensure_browser_font(python: Path) -> None:
+    """Let a browser on this machine draw Chinese: a fontconfig file for the bundled face.
+
+    Without a Chinese font (a fresh server), JupyterLab's Markdown, tables and code show
+    Chinese as empty boxes. Written once, into ~/.config/fontconfig/conf.d, and rewritten
+    when it no longer points into this environment; HUAIYIN_NO_BROWSER_FONT=1 skips it.
+    """
+    if os.environ.get("HUAIYIN_NO_BROWSER_FONT") == "1":
+        return
+    home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    conf = home / "fontconfig" / "conf.d" / "50-huaiyin-cjk-sc.conf"
+    if conf.is_file() and str(VENV.resolve()) in conf.read_text(errors="replace"):
+        return
+    # Not fatal: the browser test says what is missing if this could not be done.
+    subprocess.run([str(python), "-m", "huaiyin", "browser-font"], cwd=ROOT)
+
+
 def main(argv: list[str]) -> None:
     task, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if task in TASKS:
-        run(ensure_env(), *TASKS[task], *rest)
+        python = ensure_env()
+        ensure_browser_font(python)
+        run(python, *TASKS[task], *rest)
     elif task == "lock":
         python = ensure_env()
         run(python, "-m", "pip", "install", "--quiet", "uv")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from huaiyin import dictionary
+from huaiyin import dictionary, fonts
 from huaiyin.tables import DataError, load_figures, load_table
 
 
@@ -70,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip the combined briefing with title page and contents",
     )
+    commands.add_parser(
+        "browser-font",
+        help="let a browser on this machine draw Chinese with the bundled Simplified Chinese "
+        "face (writes a fontconfig file to ~/.config/fontconfig/conf.d)",
+    )
     dict_parser = commands.add_parser("dictionary", help="print the data dictionary (Markdown)")
     dict_parser.add_argument(
         "--update",
@@ -81,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "summary":
             print(summary())
+        elif args.command == "browser-font":
+            path, changed = fonts.install_browser_font()
+            print(f"{path}: {'written' if changed else 'already up to date'}")
         elif args.command == "brief":
             # Imported here: WeasyPrint and nbconvert are slow to import and only needed here.
             from huaiyin import briefing
@@ -100,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.update}: {'updated' if changed else 'already up to date'}")
         else:
             print(dictionary.render(), end="")
-    except (DataError, KeyError) as err:
+    except (DataError, KeyError, fonts.FontNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except OSError as err:

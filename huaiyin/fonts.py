@@ -17,11 +17,21 @@ import string
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from fontTools import subset
 from fontTools.ttLib import TTCollection, TTFont
 
-__all__ = ["FONT_ENV", "SC_FAMILIES", "FontNotFoundError", "SCFace", "extract", "find_sc_face"]
+__all__ = [
+    "FONT_ENV",
+    "SC_FAMILIES",
+    "FontNotFoundError",
+    "SCFace",
+    "browser_font_config",
+    "extract",
+    "find_sc_face",
+    "install_browser_font",
+]
 
 FONT_ENV = "HUAIYIN_CJK_FONT"
 # Families that draw Simplified Chinese, best first.
@@ -146,3 +156,46 @@ def _sc_face(path: Path, origin: str) -> SCFace:
         f"{path} (from {origin}) has no Simplified Chinese face; it offers "
         f"{', '.join(families) or 'no faces'}. Expected one of: {', '.join(SC_FAMILIES)}"
     )
+
+
+# A browser on this machine (JupyterLab's Markdown, tables and code) draws Chinese with the
+# fonts fontconfig knows; a server with none draws boxes. This file, in the user's fontconfig
+# folder, adds the face huaiyin found as the fallback for Chinese after each generic family:
+# Latin text keeps its font, and Chinese gets Simplified Chinese shapes.
+BROWSER_FONT_FILE = "50-huaiyin-cjk-sc.conf"
+_MARKER = "<!-- written by huaiyin: python -m huaiyin browser-font -->"
+
+
+def browser_font_config(face: SCFace) -> str:
+    """The fontconfig file that makes ``face`` the fallback for Chinese in every family."""
+    folder = escape(str(face.path.resolve().parent))
+    aliases = "".join(
+        f"  <alias><family>{generic}</family><accept><family>{escape(face.family)}</family>"
+        "</accept>"
+        "</alias>\n"
+        for generic in ("sans-serif", "serif", "monospace")
+    )
+    return (
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        f"{_MARKER}\n<fontconfig>\n  <dir>{folder}</dir>\n{aliases}</fontconfig>\n"
+    )
+
+
+def install_browser_font(config_home: Path | None = None) -> tuple[Path, bool]:
+    """Write the fontconfig file into ``$XDG_CONFIG_HOME/fontconfig/conf.d`` (default
+    ``~/.config``); return its path and whether it changed. A file of that name that huaiyin
+    did not write is left alone: FileExistsError."""
+    home = config_home or Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    target = home / "fontconfig" / "conf.d" / BROWSER_FONT_FILE
+    wanted = browser_font_config(find_sc_face())
+    if target.exists():
+        current = target.read_text(encoding="utf-8", errors="replace")
+        if _MARKER not in current:
+            raise FileExistsError(f"{target} exists and huaiyin did not write it; left as it is")
+        if current == wanted:
+            return target, False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_text(wanted, encoding="utf-8")
+    os.replace(temporary, target)
+    return target, True

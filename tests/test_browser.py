@@ -25,11 +25,22 @@ from typing import Any
 
 import nbformat
 import pytest
+from nbformat.sign import NotebookNotary
 
 from conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+# The Chinese twins run the same code: they are opened with their stored outputs, not re-run.
+TWINS = sorted((ROOT / "notebooks" / "zh").glob("[0-9][0-9]-*.ipynb"))
 CONTROL = "control-stderr.ipynb"
+# Where the glyph check looks: a heading, a paragraph, a reader table's cell, a line of code.
+PROBED = {
+    "heading": ".jp-MarkdownOutput h1, .jp-MarkdownOutput h2",
+    "text": ".jp-MarkdownOutput p",
+    "table": ".jp-OutputArea-output table.reader td, .jp-OutputArea-output table.reader td span",
+    "code": ".jp-CodeCell .cm-line, .jp-CodeCell .cm-line span",
+}
+SC_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei")
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -76,6 +87,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator
     workdir = tmp_path_factory.mktemp("lab")
     for notebook in NOTEBOOKS:
         shutil.copy(notebook, workdir / notebook.name)
+    (workdir / "zh").mkdir()
+    # Opened, not run: trusted, as the reader's own saved notebooks are, so that JupyterLab
+    # shows their stored charts (it shows no SVG of an untrusted notebook).
+    (workdir / ".data").mkdir()
+    notary = NotebookNotary(data_dir=str(workdir / ".data"))
+    for notebook in TWINS:
+        shutil.copy(notebook, workdir / "zh" / notebook.name)
+        notary.sign(nbformat.read(notebook, as_version=4))
     control = nbformat.v4.new_notebook()
     control.cells = [
         nbformat.v4.new_code_cell("import sys\nprint('a warning on stderr', file=sys.stderr)"),
@@ -92,11 +111,17 @@ def lab(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator
     (
         settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     ).write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # Every cell in the page, not only those in view: the checks see the whole notebook.
+    (settings / "@jupyterlab" / "notebook-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"windowingMode": "none"})
+    )
     port, token = free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
         "JUPYTER_CONFIG_DIR": str(workdir / ".jupyter"),
         "JUPYTER_RUNTIME_DIR": str(workdir / ".runtime"),
+        "JUPYTER_DATA_DIR": str(workdir / ".data"),
     }
     env.pop("MPLBACKEND", None)
     server = subprocess.Popen(
@@ -152,11 +177,79 @@ def stored_image_count(notebook: Path) -> int:
     )
 
 
-async def run_in_lab(page: Any, lab: str, name: str) -> dict[str, object]:
-    """Open a notebook in JupyterLab, run all its cells, and report what the page shows."""
+async def glyphs(page: Any) -> list[dict[str, object]]:
+    """For one element of each kind in ``PROBED`` whose own text holds Chinese: how many
+    Chinese characters it has, and how many glyphs a Simplified Chinese face drew for it,
+    as Chromium reports the fonts it used (empty boxes are drawn by a font without them)."""
+    marked = await page.evaluate(
+        """probed => {
+            const chinese = /[\\u4e00-\\u9fff]/g;
+            const found = [];
+            for (const [kind, selector] of Object.entries(probed)) {
+                for (const element of document.querySelectorAll(selector)) {
+                    const own = [...element.childNodes].filter(n => n.nodeType === 3)
+                        .map(n => n.textContent).join('');
+                    const count = (own.match(chinese) || []).length;
+                    if (count > 0) {
+                        element.setAttribute('data-glyph-probe', kind);
+                        found.push([kind, count, own]);
+                        break;
+                    }
+                }
+            }
+            return found;
+        }""",
+        PROBED,
+    )
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("DOM.enable")
+    await cdp.send("CSS.enable")
+    root = (await cdp.send("DOM.getDocument", {"depth": 0}))["root"]["nodeId"]
+    results = []
+    for kind, count, text in marked:
+        node = await cdp.send(
+            "DOM.querySelector", {"nodeId": root, "selector": f"[data-glyph-probe='{kind}']"}
+        )
+        fonts = (await cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]}))["fonts"]
+        drawn = sum(f["glyphCount"] for f in fonts if f["familyName"] in SC_FAMILIES)
+        results.append(
+            {
+                "kind": kind,
+                "chinese": count,
+                "sc_glyphs": drawn,
+                "fonts": [f["familyName"] for f in fonts],
+                "text": text[:40],
+            }
+        )
+    await cdp.detach()
+    return results
+
+
+async def screenshots(page: Any, name: str) -> None:
+    """With HUAIYIN_SCREENSHOTS=DIR, save the notebook's first screens there, to look at."""
+    folder = os.environ.get("HUAIYIN_SCREENSHOTS")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    stem = name.replace("/", "-").removesuffix(".ipynb")
+    if "XDG_CONFIG_HOME" in str(page.context.browser):  # never true; see run_all_in_lab
+        stem += "-boxes"
+    scroller = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer"
+    await page.eval_on_selector(scroller, "e => e.scrollTo(0, 0)")
+    for shot in range(3):
+        await page.wait_for_timeout(300)
+        await page.screenshot(path=str(Path(folder) / f"{stem}-{shot + 1}.png"))
+        await page.eval_on_selector(scroller, "e => e.scrollBy(0, e.clientHeight - 80)")
+
+
+async def run_in_lab(
+    page: Any, lab: str, name: str, run: bool = True, label: str = ""
+) -> dict[str, object]:
+    """Open a notebook in JupyterLab, run all its cells (unless ``run`` is false: its stored
+    outputs show), and report what the page shows; ``label`` names its screenshots."""
     base, token = lab.split("|")
     # A workspace of its own, reset, so that no earlier notebook is restored beside it.
-    workspace = Path(name).stem.replace("-", "")
+    workspace = name.removesuffix(".ipynb").replace("-", "").replace("/", "")
     await page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?reset&token={token}")
     await page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
     # "Idle" shows before the kernel exists: wait for the kernel's name as well.
@@ -166,9 +259,13 @@ async def run_in_lab(page: Any, lab: str, name: str) -> dict[str, object]:
         "?.getAttribute('data-status') === 'idle'",
         timeout=120_000,
     )
+    code_cells = await page.locator(".jp-CodeCell").count()
+    if not run:
+        await page.wait_for_selector(".jp-OutputArea-output", timeout=120_000)
+        await page.wait_for_timeout(1000)  # let the stored outputs render
+        return await what_the_page_shows(page, label or name)
     await page.click("li.lm-MenuBar-item:has-text('Run')")
     await page.click("li.lm-Menu-item:has-text('Run All Cells')")
-    code_cells = await page.locator(".jp-CodeCell").count()
     # Done when every code cell shows an execution count and the kernel is idle.
     await page.wait_for_function(
         """n => {
@@ -181,8 +278,19 @@ async def run_in_lab(page: Any, lab: str, name: str) -> dict[str, object]:
         arg=code_cells,
         timeout=240_000,
     )
+    return await what_the_page_shows(page, label or name)
+
+
+async def what_the_page_shows(page: Any, name: str) -> dict[str, object]:
     stderr = page.locator('[data-mime-type="application/vnd.jupyter.stderr"]')
+    # The glyphs of the notebook's top, where its title and first text are.
+    scroller = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer"
+    await page.eval_on_selector(scroller, "e => e.scrollTo(0, 0)")
+    await page.wait_for_timeout(300)
+    drawn = await glyphs(page)
+    await screenshots(page, name)
     return {
+        "glyphs": drawn,
         "stderr": await stderr.all_inner_texts(),
         "tables": await page.locator(
             ".jp-OutputArea-output table.reader, .jp-OutputArea-output table.dataframe"
@@ -194,8 +302,15 @@ async def run_in_lab(page: Any, lab: str, name: str) -> dict[str, object]:
     }
 
 
-async def run_all_in_lab(lab: str, browser_path: str, names: list[str]) -> dict[str, object]:
-    """Every notebook in its own page of one browser, a few at a time, against one server."""
+BOXES = "boxes"  # the glyph check's control: a browser that cannot see the Chinese face
+
+
+async def run_all_in_lab(
+    lab: str, browser_path: str, run: list[str], opened: list[str], boxes: str, no_fonts: Path
+) -> dict[str, object]:
+    """Every notebook in its own page of one browser, a few at a time, against one server:
+    ``run`` are run, ``opened`` only opened. ``boxes`` is opened in a second browser whose
+    fontconfig has only the system's fonts (none Chinese), as on a machine without set-up."""
     from playwright.async_api import async_playwright
 
     slots = asyncio.Semaphore(2 * (os.cpu_count() or 1))
@@ -203,26 +318,57 @@ async def run_all_in_lab(lab: str, browser_path: str, names: list[str]) -> dict[
         browser = await playwright.chromium.launch(
             executable_path=browser_path, args=CHROMIUM_FLAGS
         )
+        bare = await playwright.chromium.launch(
+            executable_path=browser_path,
+            args=CHROMIUM_FLAGS,
+            env={**os.environ, "XDG_CONFIG_HOME": str(no_fonts)},
+        )
 
-        async def one(name: str) -> dict[str, object]:
+        async def one(
+            name: str, run_it: bool, where: Any = browser, label: str = ""
+        ) -> dict[str, object]:
             async with slots:
-                page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+                page = await where.new_page(viewport={"width": 1400, "height": 1000})
                 try:
-                    return await run_in_lab(page, lab, name)
+                    return await run_in_lab(page, lab, name, run_it, label)
                 finally:
                     await page.close()
 
+        jobs = [one(n, True) for n in run] + [one(n, False) for n in opened]
         try:
-            results = await asyncio.gather(*(one(n) for n in names), return_exceptions=True)
+            results = await asyncio.gather(
+                *jobs, one(boxes, False, bare, f"{BOXES}-{boxes}"), return_exceptions=True
+            )
         finally:
             await browser.close()
-    return dict(zip(names, results, strict=True))
+            await bare.close()
+    return dict(zip([*run, *opened, BOXES], results, strict=True))
 
 
 @pytest.fixture(scope="module")
-def shown(lab: str, browser_path: str) -> dict[str, object]:
-    """What each notebook, and the control, showed after Run All, run side by side."""
-    return asyncio.run(run_all_in_lab(lab, browser_path, [n.name for n in NOTEBOOKS] + [CONTROL]))
+def shown(
+    lab: str, browser_path: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, object]:
+    """What each notebook, and the controls, showed (after Run All), side by side."""
+    twins = [f"zh/{n.name}" for n in TWINS]
+    no_fonts = tmp_path_factory.mktemp("no-user-fonts")
+    return asyncio.run(
+        run_all_in_lab(
+            lab, browser_path, [n.name for n in NOTEBOOKS] + [CONTROL], twins, twins[1], no_fonts
+        )
+    )
+
+
+def boxes(drawn: object) -> list[dict[str, object]]:
+    """The probed elements whose Chinese was not all drawn by a Simplified Chinese face."""
+    assert isinstance(drawn, list)
+    return [d for d in drawn if d["sc_glyphs"] < d["chinese"]]
+
+
+SETUP_HINT = (
+    "Chinese shows as empty boxes: run python3 tasks.py (any task), or python -m huaiyin "
+    "browser-font, which lets the browser use the bundled Simplified Chinese face"
+)
 
 
 def result_of(shown: dict[str, object], name: str) -> dict[str, object]:
@@ -241,6 +387,26 @@ def test_notebook_runs_in_jupyterlab(shown: dict[str, object], notebook: Path) -
     widths = page["image_widths"]
     assert isinstance(widths, list) and len(widths) == stored_image_count(notebook), widths
     assert all(w > 100 for w in widths), widths
+    drawn = page["glyphs"]
+    assert {d["kind"] for d in drawn} >= {"heading", "table", "code"}, drawn  # type: ignore[attr-defined]
+    assert not boxes(drawn), f"{SETUP_HINT}: {boxes(drawn)}"
+
+
+@pytest.mark.parametrize("twin", TWINS, ids=[n.name for n in TWINS])
+def test_chinese_notebook_shows_chinese_in_jupyterlab(shown: dict[str, object], twin: Path) -> None:
+    page = result_of(shown, f"zh/{twin.name}")
+    assert page["stderr"] == [] and page["tables"] >= 1, page  # type: ignore[operator]
+    widths = page["image_widths"]
+    assert isinstance(widths, list) and len(widths) == stored_image_count(twin), widths
+    drawn = page["glyphs"]
+    assert {d["kind"] for d in drawn} == set(PROBED), drawn  # type: ignore[attr-defined]
+    assert not boxes(drawn), f"{SETUP_HINT}: {boxes(drawn)}"
+
+
+def test_the_glyph_check_catches_empty_boxes(shown: dict[str, object]) -> None:
+    """The same notebook in a browser that cannot see the face: every probe is boxes."""
+    drawn = result_of(shown, BOXES)["glyphs"]
+    assert drawn and boxes(drawn) == drawn, drawn
 
 
 def test_the_browser_checks_can_fail(shown: dict[str, object]) -> None:
