@@ -51,7 +51,8 @@ def test_the_six_themed_notebooks_exist_in_reading_order_in_both_languages() -> 
         "04-talent.ipynb",
         "05-governance.ipynb",
     ]
-    assert themes + [f"zh/{name}" for name in themes] == NAMES
+    together = [*themes, "explore.ipynb"]  # and a notebook on asking your own question
+    assert [*together, *(f"zh/{name}" for name in together)] == NAMES
     assert all(p.is_file() for p in PATHS)
 
 

@@ -64,7 +64,9 @@ def notebook_paths(names: list[str] | None = None) -> list[Path]:
 
 
 def english_paths() -> list[Path]:
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+    """The themed notebooks in reading order, then ``explore.ipynb``, which is for readers
+    of the notebooks rather than of the briefings."""
+    return [*sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")), NOTEBOOKS / "explore.ipynb"]
 
 
 def twin_code(source: str) -> str:
