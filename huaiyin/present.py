@@ -358,6 +358,9 @@ def _html_cell(text: str) -> str:
     )
 
 
+# JupyterLab right-aligns table cells; a card reads from the left.
+_LEFT = ' style="text-align: left"'
+
 # What each of the report's hedges means, for a figure's card.
 _HEDGE_WORDS = {
     "exact": ("无约数", "exact as printed"),
@@ -380,11 +383,11 @@ def figure_card(fig: Figure) -> str:
     ]
     if fig.note:
         rows.append(("说明 Note", esc(fig.note)))
-    body = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows)
+    body = "".join(f"<tr><th{_LEFT}>{esc(k)}</th><td{_LEFT}>{v}</td></tr>" for k, v in rows)
     return (
         f'<div class="huaiyin-figure"><div style="font-size: 1.6em">{esc(fig.printed)}</div>'
         f"<div><b>{esc(fig.subject_zh)}</b> {esc(fig.subject_en)}</div>"
-        f'<table style="text-align: left">{body}</table>'
+        f"<table>{body}</table>"
         f'<div style="color: #666; font-size: 0.85em">{esc(fig.id)}</div></div>'
     )
 
@@ -406,5 +409,5 @@ def derived_card(result: Derived) -> str:
     ]
     if result.caveat:
         rows.append(("说明 Caveat", esc(result.caveat)))
-    body = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows)
-    return f'<div class="huaiyin-derived"><table style="text-align: left">{body}</table></div>'
+    body = "".join(f"<tr><th{_LEFT}>{esc(k)}</th><td{_LEFT}>{v}</td></tr>" for k, v in rows)
+    return f'<div class="huaiyin-derived"><table>{body}</table></div>'
