@@ -52,7 +52,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from huaiyin import fonts
 from huaiyin.glossary import LANGUAGES, Language
-from huaiyin.present import period_words
+from huaiyin.present import period_words, report_title
 from huaiyin.tables import load_table
 from huaiyin.text import shorten
 
@@ -806,8 +806,11 @@ def _title_page(sources: pd.DataFrame, contents: str, lang: Language = "en") -> 
         rows = {
             "时期": period_zh,
             "数据截至": f"{period_zh}末；“今年以来”数据截至报道之时（报道未注明日期）",
-            "来源": "；".join(f"{r.title_zh}（记者{r.reporter}）" for r in sources.itertuples()),
-            "编制日期": _build_date().isoformat(),
+            "来源": "；".join(
+                f"《{report_title(str(r.title_zh))}》（记者{r.reporter}）"
+                for r in sources.itertuples()
+            ),
+            "编制日期": "{0.year}年{0.month}月{0.day}日".format(_build_date()),
         }
         items = "".join(
             f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows.items()
@@ -861,10 +864,11 @@ say when that was. <b>Not stated</b> (未注明) marks numbers the report gives 
 such as counts of villages, grids or talent.</p>
 <h2>Growth rates</h2>
 <p>Growth rates are year on year, against the same period of 2022. By Chinese statistical
-practice GDP growth is measured at comparable prices (real growth, without price changes); the
-report does not say so. Growth of money amounts such as budget revenue, retail sales or venue
-revenue is in current prices (nominal, with price changes). A level "a year earlier" worked out
-from a growth rate is what the rate implies, not a published figure.</p>
+practice the growth of GDP and of industrial value added is measured at comparable prices (real
+growth, without price changes); the report does not say so. Growth of money amounts such as
+budget revenue, retail sales or venue revenue is in current prices (nominal, with price
+changes). A level "a year earlier" worked out from a growth rate is what the rate implies, not
+a published figure.</p>
 <h2>Ranks</h2>
 <p>A rank such as 第三 (third) is a position in Jinan. The report does not say how many units
 are ranked, and for budget revenue not whether the level or the growth rate is ranked.</p>
@@ -874,7 +878,7 @@ are ranked, and for budget revenue not whether the level or the growth rate is r
 def _about_the_data_zh(sources: pd.DataFrame) -> str:
     """The closing page of the Chinese edition: hedges, periods, growth rates, the source."""
     reports = "".join(
-        f"<li>{html.escape(str(r.title_zh))}（记者{html.escape(str(r.reporter))}），"
+        f"<li>《{html.escape(report_title(str(r.title_zh)))}》（记者{html.escape(str(r.reporter))}），"
         f"{html.escape(period_words(str(r.period), 'zh'))}。</li>"
         for r in sources.itertuples()
     )
@@ -887,17 +891,17 @@ def _about_the_data_zh(sources: pd.DataFrame) -> str:
 <b>超</b>、<b>突破</b>、<b>余</b>表示不低于该数，如“超220万人次”即多于220万人次。由约数推算的数据保留其方向：
 “不足”表示实际值低于该数，“超过”表示实际值高于该数；方向相反的约数同时参与推算时记为“约”。</p>
 <h2>时期</h2>
-<p><b>2023年上半年</b>指2023年1—6月。<b>今年以来</b>指2023年1月至报道发布之时，报道未说明截止日期。
+<p><b>2023年上半年</b>指2023年1至6月。<b>今年以来</b>指2023年1月至报道发布之时，报道未说明截止日期。
 <b>未注明</b>指报道未给出时期的数据，如村、网格和人才的数量。</p>
 <h2>增速</h2>
-<p>增速均为同比增速，即与2022年同期相比。按照我国统计惯例，GDP增速按可比价格计算（扣除价格变动因素），
-报道对此未作说明。一般公共预算收入、社会消费品零售总额、营业收入等金额的增速按现价计算（含价格变动）。
+<p>增速均为同比增速，即与2022年同期相比。按照我国统计惯例，全区生产总值和规模以上工业增加值增速按可比价格计算
+（扣除价格变动因素），报道对此未作说明。一般公共预算收入、社会消费品零售总额、营业收入等金额的增速按现价计算（含价格变动）。
 由增速推算的“上年同期”数据是增速所隐含的水平，并非公布数。</p>
 <h2>排名</h2>
 <p>“第三”等位次指在济南全市的排名。报道未说明参与排名的单位数量，也未说明一般公共预算收入的排名针对总量还是增速。</p>
 </section>"""
-    # A line break between Chinese characters would print as a space: join the lines.
-    return re.sub(r"\n(?!<)", "", text)
+    # A line break in Chinese text prints as a space: join the lines.
+    return text.replace("\n", "")
 
 
 def _build_date() -> date:

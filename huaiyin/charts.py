@@ -433,13 +433,15 @@ def _bar_chart(
                     bar.set_facecolor(_paler(colour))
                     bar.set_edgecolor(colour)  # the hatch is drawn in the edge colour
                     bar.set_hatch("////")
-                    hedges.add(SYMBOLS[qualifier])
+                    hedges.add(qualifier)
                 if kind_of[label] == "target":
                     bar.set_fill(False)
                     bar.set_linestyle("--")
                     bar.set_edgecolor("C0")
                     target = True
-                labels.append(f"{SYMBOLS[qualifier]}{_number(value, qualifier, decimals)}")
+                labels.append(
+                    f"{_hedge_mark(qualifier, lang)}{_number(value, qualifier, decimals)}"
+                )
             ax.bar_label(container, labels=labels, padding=3, fontsize="small", bbox=_LABEL_BOX)
         if len(panels) > 1:
             ax.set_title(panel, loc="left", fontsize="medium")
@@ -498,18 +500,36 @@ def _freeze_layout(fig: MplFigure) -> None:
     fig.set_layout_engine("none")
 
 
+# Before a hedged value: the report's own words in Chinese (超220, 近30), signs otherwise.
+_HEDGE_WORDS_ZH = {
+    "more_than": TERMS["more_than"][0],
+    "nearly": TERMS["nearly"][0],
+    "less_than": TERMS["<"][0],
+    "approximate": TERMS["≈"][0],
+}
+
+
+def _hedge_mark(qualifier: str, lang: Lang) -> str:
+    return _HEDGE_WORDS_ZH.get(qualifier, "") if lang == "zh" else SYMBOLS[qualifier]
+
+
 def _key(fig: MplFigure, hedges: set[str], target: bool, lang: Lang, y: float) -> None:
     """A legend, above the source caption, for the ways a bar can differ from an exact
     outcome; ``y`` is the caption's top, as a fraction of the figure's height. It names only
-    the hedges the chart shows."""
+    the hedges (qualifiers) the chart shows."""
     handles, texts = [], []
     if hedges:
-        shown = {sign: words for sign, words in SIGN_WORDS.items() if sign in hedges}
-        zh = "，".join(f"{sign}{words[0]}" for sign, words in shown.items())
+        signs = {SYMBOLS[q] for q in hedges}
+        shown = {sign: words for sign, words in SIGN_WORDS.items() if sign in signs}
+        if lang == "zh":  # the words the bars carry: 约数（超、近）
+            zh = "（" + "、".join(dict.fromkeys(_HEDGE_WORDS_ZH[q] for q in sorted(hedges))) + "）"
+        else:
+            zh = "，".join(f"{sign}{words[0]}" for sign, words in shown.items())
         en = ", ".join(f"{sign} {words[1]}" for sign, words in shown.items())
         handles.append(Patch(facecolor=_paler("C0"), edgecolor="C0", hatch="////"))
         hedged_zh, hedged_en = TERMS["hedged"]
-        texts.append(_pick(f"{hedged_zh}：{zh}", f"{hedged_en}: {en}", lang, both="{zh}  {en}"))
+        zh_text = f"{hedged_zh}{zh}" if lang == "zh" else f"{hedged_zh}：{zh}"
+        texts.append(_pick(zh_text, f"{hedged_en}: {en}", lang, both="{zh}  {en}"))
     if target:
         handles.append(Patch(fill=False, edgecolor="C0", linestyle="--"))
         texts.append(_pick(*TERMS["target_outline"], lang, both="{zh} {en}"))

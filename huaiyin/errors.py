@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["DataError", "UnknownFigureError"]
+__all__ = ["DataError", "NotFoundError", "UnknownFigureError", "UnknownTableError"]
 
 
 class DataError(ValueError):
@@ -26,8 +26,8 @@ class DataError(ValueError):
         self.path, self.row, self.column = path, row, column
 
 
-class UnknownFigureError(KeyError):
-    """No figure has the id asked for; the message suggests close ids.
+class NotFoundError(KeyError):
+    """No table or figure has the name asked for; the message says what there is.
 
     A ``KeyError``, so ``except KeyError`` catches it. In IPython and JupyterLab it shows as
     its one line of message: the library's source says nothing a reader needs.
@@ -37,4 +37,12 @@ class UnknownFigureError(KeyError):
         return str(self.args[0]) if self.args else ""  # no quotes around the message
 
     def _render_traceback_(self) -> list[str]:
-        return [f"KeyError: {self}"]
+        return [f"{type(self).__name__}: {self}"]
+
+
+class UnknownFigureError(NotFoundError):
+    """No figure has the id asked for; the message suggests close ids."""
+
+
+class UnknownTableError(NotFoundError):
+    """No table has the name asked for; the message lists the tables."""

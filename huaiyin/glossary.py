@@ -28,6 +28,7 @@ import pandas as pd
 __all__ = [
     "LANGUAGES",
     "NOT_NAMES",
+    "SEARCH_WORDS",
     "SHORT_NAMES",
     "TERMS",
     "Language",
@@ -111,6 +112,15 @@ NOT_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "retail_sales": (("社零总额", "社会零售总额", "消费品零售额"), (r"consumer sales",)),
     "fixed_asset_investment": (("固投",), (r"fixed investment",)),
     "car_sales": ((r"(?<![限上])汽车销售额",), (r"auto sales",)),
+}
+
+# Words a search for a kind of figure may use, beyond its glossary term.
+SEARCH_WORDS: dict[str, tuple[str, ...]] = {
+    "growth": ("增速", "增长", "growth"),
+    "rank": ("全市位次", "位次", "排名", "rank"),
+    "target": ("目标", "target"),
+    "level": ("总量", "level"),
+    "count": ("数量", "count"),
 }
 
 _current: Language = "en"

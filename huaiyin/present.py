@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -45,10 +45,12 @@ __all__ = [
     "derived_card",
     "derived_table",
     "figure_card",
+    "figure_name",
     "figures_table",
     "indicators_table",
     "number",
     "period_words",
+    "report_title",
 ]
 
 # What the kind of a figure adds to its subject's name, in English and in Chinese.
@@ -88,6 +90,17 @@ def period_words(period: str, lang: Literal["en", "zh"] | None = None) -> str:
     return {None: year, "H1": f"H1 {year}", "H2": f"H2 {year}", "YTD": f"{year}, year to date"}[
         part
     ]
+
+
+def report_title(title_zh: str) -> str:
+    """A report's Chinese title as Chinese print sets it: full-width commas, and a dash
+    before the subtitle (the data keep the half-width comma of the extracted text).
+
+    >>> report_title("锚定目标,为加快建设 槐荫区实干担当")
+    '锚定目标，为加快建设——槐荫区实干担当'
+    """
+    title = re.sub(r"(?<=[\u4e00-\u9fff]),(?=[\u4e00-\u9fff])", "，", title_zh.strip())
+    return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "——", title)
 
 
 def _latest_report_year() -> int:
@@ -137,9 +150,11 @@ class ReaderTable:
         for position, row in enumerate(self.rows):
             ids = self.figures[position] if position < len(self.figures) else ()
             attribute = f' data-figures="{html.escape(" ".join(ids))}"' if ids else ""
+            # Values and periods are short: never broken across lines (超220万人次, H1 2023).
             cells = "".join(
-                f'<td style="text-align: {a}">{_html_cell(text)}</td>'
-                for text, a in zip(row, aligns, strict=True)
+                f'<td style="text-align: {a}{"; white-space: nowrap" if column else ""}">'
+                f"{_html_cell(text)}</td>"
+                for column, (text, a) in enumerate(zip(row, aligns, strict=True))
             )
             body.append(f"<tr{attribute}>{cells}</tr>")
         note = f'<p class="reader-note">{html.escape(self.note)}</p>' if self.note else ""
@@ -165,24 +180,7 @@ def figures_table(figures: pd.DataFrame | Iterable[Figure]) -> ReaderTable:
     )
     rows, ids = [], []
     for record in records:
-        english, chinese = _KIND_WORDS[str(record["kind"])]
-        subject_en, subject_zh = str(record["subject_en"]), str(record["subject_zh"])
-        kind_word = english.strip(", ").split(" ")[0]
-        if kind_word and kind_word in subject_en.lower():  # not "target of …, target"
-            english = ""
-            chinese = "" if chinese in subject_zh else chinese
-        # The scope only where the name does not already say it: not "Visitors to
-        # Impression Jinan (Impression Jinan)"; its first words are enough ("Jinan West").
-        scope_en = str(record["scope_en"])
-        words = scope_en.lower().removeprefix("the ").split()[:2]
-        named = " ".join(words) in subject_en.lower()
-        scope = "" if scope_en == "Huaiyin District" or named else f" ({scope_en})"
-        scope_zh = str(record["scope_zh"])
-        if language() == "zh":
-            shown = scope_zh == "槐荫区" or scope_zh in subject_zh
-            name = f"{subject_zh}{chinese}" + ("" if shown else f"（{scope_zh}）")
-        else:
-            name = f"{subject_zh}{chinese} {subject_en}{english}{scope}"
+        name = figure_name(record)
         rows.append((name, str(record["printed"]), period_words(str(record["period"]))))
         ids.append((str(record["id"]),))
     return ReaderTable(
@@ -191,6 +189,35 @@ def figures_table(figures: pd.DataFrame | Iterable[Figure]) -> ReaderTable:
         tuple(ids),
         align=("left", "right", "left"),
     )
+
+
+def figure_name(figure: Figure | Mapping[Any, Any], lang: str | None = None) -> str:
+    """What a figure is, as tables name it: its subject, kind and (where the subject does
+    not say it) scope: 全区生产总值增速 Gross domestic product, growth; 全区生产总值增速 in
+    the Chinese edition.
+
+    >>> import huaiyin
+    >>> figure_name(huaiyin.figure("hy2023h1.gdp_growth"))
+    '全区生产总值增速 Gross domestic product, growth'
+    """
+    record = vars(figure) if isinstance(figure, Figure) else figure
+    english, chinese = _KIND_WORDS[str(record["kind"])]
+    subject_en, subject_zh = str(record["subject_en"]), str(record["subject_zh"])
+    kind_word = english.strip(", ").split(" ")[0]
+    if kind_word and kind_word in subject_en.lower():  # not "target of …, target"
+        english = ""
+        chinese = "" if chinese in subject_zh else chinese
+    # The scope only where the name does not already say it: not "Visitors to Impression
+    # Jinan (Impression Jinan)"; its first words are enough ("Jinan West").
+    scope_en = str(record["scope_en"])
+    words = scope_en.lower().removeprefix("the ").split()[:2]
+    named = " ".join(words) in subject_en.lower()
+    scope = "" if scope_en == "Huaiyin District" or named else f" ({scope_en})"
+    scope_zh = str(record["scope_zh"])
+    if (lang or language()) == "zh":
+        shown = scope_zh == "槐荫区" or scope_zh in subject_zh
+        return f"{subject_zh}{chinese}" + ("" if shown else f"（{scope_zh}）")
+    return f"{subject_zh}{chinese} {subject_en}{english}{scope}"
 
 
 def indicators_table(figures: pd.DataFrame, indicators: Iterable[str]) -> ReaderTable:
@@ -257,13 +284,13 @@ def derived_table(
         shown = {SYMBOLS[r.qualifier] for r in hedged}
         signs = [sign for sign in SIGN_WORDS if sign in shown]
         if language() == "zh":
-            words = "、".join(f"“{term(sign)}”" for sign in signs)
-            note += f"{words}为报道约数所示的方向；界值取整后仍然成立。"
+            words = "".join(f"“{term(sign)}”" for sign in signs)  # no 顿号 between quotations
+            note += f"{words}表示实际值所在的方向。"
         else:
             words = ", ".join(f"{sign} {term(sign)}" for sign in signs)
             note = (
-                f"{note} {words}: the direction the report's hedges imply; a bound is rounded "
-                "so that it stays true."
+                f"{note} {words}: where the true value lies; a bound is rounded so that it "
+                "stays true."
             ).strip()
     return ReaderTable(
         _headings("derived", "value", "period"),
@@ -279,11 +306,26 @@ def _headings(*keys: str) -> tuple[str, ...]:
     return tuple(term(k)[:1].upper() + term(k)[1:] for k in keys)
 
 
+# Rounding to tens or hundreds: what a figure worked out from a rounded one (2.2万家) can say.
+_PLACES_ZH = {-1: "十位", -2: "百位", -3: "千位"}
+_PLACES_EN = {-1: "the nearest ten", -2: "the nearest hundred", -3: "the nearest thousand"}
+
+
 def _rounding_note(places: list[int]) -> str:
     if language() == "zh":
-        words = ["取整" if p == 0 else f"保留{p}位小数" for p in places]
+        words = [
+            f"取整到{_PLACES_ZH[p]}" if p < 0 else "取整" if p == 0 else f"保留{p}位小数"
+            for p in places
+        ]
         return "或".join(words) + "。"
-    words = ["whole numbers" if p == 0 else f"{p} decimal place{'s' * (p != 1)}" for p in places]
+    words = [
+        _PLACES_EN[p]
+        if p < 0
+        else "whole numbers"
+        if p == 0
+        else f"{p} decimal place{'s' * (p != 1)}"
+        for p in places
+    ]
     return f"Rounded to {' or '.join(words)}."
 
 
@@ -325,11 +367,14 @@ def bound_number(value: float, qualifier: str, decimals: int, grouped: bool = Tr
     ['5.12', '5.11', '5.12']
     >>> bound_number(1363.636, "nearly", 0), bound_number(1363.636, "more_than", 0)
     ('1,364', '1,363')
+    >>> bound_number(1363.636, "less_than", -2), bound_number(511.6, "exact", -1)
+    ('1,400', '510')
     """
     bound = BOUNDS.get(qualifier, 0)  # +1 a lower bound, -1 an upper one
     rounding = {1: ROUND_FLOOR, -1: ROUND_CEILING}.get(bound, ROUND_HALF_UP)
     exact = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=rounding)
-    return f"{exact:,.{decimals}f}" if grouped else f"{exact:.{decimals}f}"
+    shown = max(decimals, 0)  # to tens or hundreds: no decimal places
+    return f"{exact:,.{shown}f}" if grouped else f"{exact:.{shown}f}"
 
 
 def _unit_gap(unit: str) -> str:
@@ -386,10 +431,15 @@ def figure_card(fig: Figure) -> str:
     body = "".join(f"<tr><th{_LEFT}>{esc(k)}</th><td{_LEFT}>{v}</td></tr>" for k, v in rows)
     return (
         f'<div class="huaiyin-figure"><div style="font-size: 1.6em">{esc(fig.printed)}</div>'
-        f"<div><b>{esc(fig.subject_zh)}</b> {esc(fig.subject_en)}</div>"
+        f"<div><b>{esc(figure_name(fig, 'zh'))}</b> {esc(_english_part(fig))}</div>"
         f"<table>{body}</table>"
         f'<div style="color: #666; font-size: 0.85em">{esc(fig.id)}</div></div>'
     )
+
+
+def _english_part(fig: Figure) -> str:
+    """The English of a figure's name: the English edition's name after its Chinese."""
+    return figure_name(fig, "en").removeprefix(figure_name(fig, "zh")).strip()
 
 
 def derived_card(result: Derived) -> str:

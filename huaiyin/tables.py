@@ -27,7 +27,7 @@ import pandas as pd
 
 from huaiyin.columns import all_valid, cell_problem, first_row, typed
 from huaiyin.datapackage import DataPackage, Resource, data_dir, read_datapackage
-from huaiyin.errors import DataError, UnknownFigureError
+from huaiyin.errors import DataError, UnknownFigureError, UnknownTableError
 from huaiyin.figure_rules import first_problem, first_unit_problem, first_unprefixed_id
 from huaiyin.text import find_hidden, shorten
 
@@ -78,7 +78,8 @@ def load_table(name: str) -> pd.DataFrame:
         raise TypeError(f"load_table() takes a table name as a string, not {type(name).__name__}")
     package = _package()
     if name not in package.resources:
-        raise KeyError(f"no table named {name!r}; valid names: {', '.join(package.resources)}")
+        valid = ", ".join(package.resources)
+        raise UnknownTableError(f"no table named {name!r}; valid names: {valid}")
     return _table(package, name).copy()
 
 
@@ -116,12 +117,14 @@ class Figure:
     indicator: str
 
     def __str__(self) -> str:
-        from huaiyin.present import period_words  # words for periods: the presentation layer
+        from huaiyin.present import figure_name, period_words  # the presentation layer
 
-        return f"{self.subject_zh} {self.subject_en}: {self.printed}, {period_words(self.period)}"
+        return f"{figure_name(self, 'en')}: {self.printed}, {period_words(self.period, 'en')}"
 
     def __repr__(self) -> str:
-        return f"<Figure {self.id}: {self.subject_zh} {self.printed}, {self.period}>"
+        from huaiyin.present import figure_name  # the presentation layer
+
+        return f"<Figure {self.id}: {figure_name(self, 'zh')} {self.printed}, {self.period}>"
 
     def _repr_html_(self) -> str:
         from huaiyin.present import figure_card  # the presentation layer draws it
@@ -175,28 +178,51 @@ def _close_ids(wanted: str, ids: list[str]) -> list[str]:
     # Spellings compared after the source's prefix, which every id shares.
     suffixes = {f.rsplit(".", 1)[-1]: i for f, i in folded.items()}
     close += [suffixes[f] for f in difflib.get_close_matches(last, suffixes, n=3, cutoff=0.6)]
+    if not close and wanted.strip() and "." not in wanted:  # a name, not an id: 全区生产总值
+        close = find(wanted)["id"].tolist()
     return list(dict.fromkeys(close))[:5]
 
 
 def find(query: str) -> pd.DataFrame:
-    """Figures whose subject, scope, indicator or citation contain every word of ``query``,
-    in Chinese or English, ignoring case: a table with the id to pass to :func:`figure`.
+    """Figures whose name (kind included: 增速, growth, 位次, rank), scope, indicator, period
+    or citation contain every word of ``query``, in Chinese or English, ignoring case: a
+    table with the id to pass to :func:`figure`. A word that is another name for an
+    indicator (财政收入 for 一般公共预算收入) finds that indicator.
 
     >>> find("GDP")["id"].tolist()
     ['hy2023h1.gdp', 'hy2023h1.gdp_growth']
-    >>> find("西站 城市")["printed"].tolist()
-    ['343个']
+    >>> find("GDP 增速")["id"].tolist(), find("西站 城市")["printed"].tolist()
+    (['hy2023h1.gdp_growth'], ['343个'])
     """
-    from huaiyin.present import period_words  # words for periods: the presentation layer
+    from huaiyin.glossary import NOT_NAMES, SEARCH_WORDS
+    from huaiyin.present import figure_name, period_words  # the presentation layer
 
     if not isinstance(query, str) or not query.split():
         raise ValueError(f"find() takes words to look for, such as 'GDP' or '投资', not {query!r}")
     figures = load_figures()
     searched = ["subject_zh", "subject_en", "scope_zh", "scope_en", "indicator", "citation"]
-    text = figures[searched].astype(str).agg(" ".join, axis=1).str.casefold()
+    text = figures[searched].astype(str).agg(" ".join, axis=1)
+    extra = [
+        " ".join(
+            (
+                figure_name(record, "zh"),
+                figure_name(record, "en"),
+                *SEARCH_WORDS.get(str(record["kind"]), ()),
+                period_words(str(record["period"]), "zh"),
+                period_words(str(record["period"]), "en"),
+            )
+        )
+        for record in figures.to_dict("records")
+    ]
+    text = (text + " " + pd.Series(extra, index=figures.index)).str.casefold()
     hit = pd.Series(True, index=figures.index)
     for word in query.casefold().split():
-        hit &= text.str.contains(word, regex=False)
+        meant = [
+            key
+            for key, (chinese, english) in NOT_NAMES.items()
+            if any(re.fullmatch(pattern, word, re.IGNORECASE) for pattern in (*chinese, *english))
+        ]
+        hit &= text.str.contains(meant[0] if meant else word, regex=False)
     found = figures[hit]
     table = found[["id", "subject_zh", "subject_en", "printed"]].copy()
     table["period"] = [period_words(str(p)) for p in found["period"]]

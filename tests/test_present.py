@@ -7,7 +7,7 @@ import math
 import pytest
 
 import huaiyin
-from huaiyin import derive, present
+from huaiyin import derive, glossary, present
 
 
 def test_periods_read_as_words() -> None:
@@ -55,8 +55,8 @@ def test_derived_values_are_rounded_as_stated_and_keep_their_direction() -> None
     assert table.rows == (("spend per visit", "<1,364 yuan/visit", "H1 2023"),)
     # The note names only the signs the table shows, and says how a bound is rounded.
     assert table.note == (
-        "Rounded to whole numbers. < under: the direction the report's hedges imply; a bound "
-        "is rounded so that it stays true."
+        "Rounded to whole numbers. < under: where the true value lies; a bound is rounded so "
+        "that it stays true."
     )
     two = present.derived_table({"spend per visit": per_visit}, decimals=2)
     assert two.rows[0][1] == "<1,363.64 yuan/visit"
@@ -150,3 +150,30 @@ def test_a_table_of_whole_values_states_no_rounding() -> None:
     recruited = derive.total("hy2023h1.doctorates", "hy2023h1.masters")
     table = present.derived_table({"recruited": recruited}, decimals=0)
     assert (table.rows[0][1], table.note) == ("112人", "")
+
+
+def test_the_chinese_edition_writes_tables_as_chinese_publications_do() -> None:
+    per_visit = derive.per_unit(
+        "hy2023h1.exhibition_consumption", "hy2023h1.exhibition_visitors", "yuan", "visit"
+    )
+    prior = derive.implied_prior_level("hy2023h1.car_sales", "hy2023h1.car_sales_growth")
+    with glossary.edition("zh"):
+        figures = present.figures_table(
+            [huaiyin.figure("hy2023h1.gdp_growth"), huaiyin.figure("hy2023h1.west_station_trains")]
+        )
+        derived = present.derived_table(
+            {"每人次拉动消费": per_visit, "限上汽车销售额（上年同期）": prior},
+            decimals={"每人次拉动消费": -2, "限上汽车销售额（上年同期）": 1},
+        )
+    assert figures.columns == ("指标", "数值", "时期")
+    assert figures.rows == (
+        ("全区生产总值增速", "6.4%", "2023年上半年"),
+        ("济南西站每天高铁趟数", "388趟", "未注明"),
+    )
+    # A hedge as a word, no thousands separator, Chinese units, and 同期 for a year back.
+    assert derived.rows == (
+        ("每人次拉动消费", "不足1400元/人次", "2023年上半年"),
+        ("限上汽车销售额（上年同期）", "147.1亿元", "2022年同期"),
+    )
+    assert derived.note == "取整到百位或保留1位小数。“不足”表示实际值所在的方向。"
+    assert glossary.language() == "en"  # the edition ends with the block

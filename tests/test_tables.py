@@ -78,7 +78,9 @@ def test_an_unknown_figure_error_in_ipython_shows_no_library_source(
     result = shell.run_cell("import huaiyin\nhuaiyin.figure('hy2023h1.GDP')")
     shown = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)  # no colours
     assert isinstance(result.error_in_exec, KeyError)
-    assert shown.strip() == "KeyError: no figure with id 'hy2023h1.GDP'; did you mean hy2023h1.gdp?"
+    assert shown.strip() == (
+        "UnknownFigureError: no figure with id 'hy2023h1.GDP'; did you mean hy2023h1.gdp?"
+    )
 
 
 @pytest.mark.parametrize(
