@@ -100,7 +100,13 @@ SHORT_NAMES: dict[str, tuple[str, str]] = {
 # the same thing, which would make a reader think there are two. Prose and code are checked
 # against these (tests/test_editions.py).
 NOT_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "gdp": (("地区生产总值", "国内生产总值", "GDP总量"), (r"gross regional product",)),
+    # GDP beside Chinese (GDP增速, 相当于GDP的): the Chinese edition writes 全区生产总值.
+    "gdp": (
+        ("地区生产总值", "国内生产总值", r"GDP(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])GDP"),
+        (r"gross regional product",),
+    ),
+    "signed_projects": (("签约项目",), ()),
+    "special_bonds": (("专项债券",), ()),
     "industrial_value_added": (
         ("规上工业增加值", r"(?<!规模以上)工业增加值"),
         (r"industrial value added", r"industrial output"),

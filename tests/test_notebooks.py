@@ -194,6 +194,7 @@ def prose_numbers(path: Path) -> list[tuple[str, str]]:
         if cell.cell_type != "markdown":
             continue
         text = re.sub(r"`[^`]*`", " ", cell.source)
+        text = re.sub(r"\]\([^)]*\)", "]", text)  # a link's target, such as zh/01-economy.ipynb
         text = re.sub(r"10<sup>\d+</sup>", " ", text)  # the unit 10⁸, not a figure
         for match in PROSE_NUMBER.finditer(text):
             context = text[max(0, match.start() - 30) : match.end() + 10].replace("\n", " ")
