@@ -145,7 +145,10 @@ def build(
     _prepare_folder(out)
     _remove_stale_temporaries(out)
     executed = asyncio.run(_execute_all(paths, read, progress))
-    sections = [_section(path, notebook) for path, notebook in zip(paths, executed, strict=True)]
+    sections = [
+        _section(path, notebook, lang)
+        for path, notebook, lang in zip(paths, executed, langs, strict=True)
+    ]
     documents = {
         target: (s.title, _body([s], lang=lang))
         for target, s, lang in zip(targets, sections, langs, strict=False)
@@ -521,8 +524,15 @@ async def _execute_all(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _section(path: Path, notebook: Any) -> Section:
+# The label of a notebook's question: a Chinese briefing opens a section with the question
+# itself, as its lead, without the label.
+_QUESTION_ZH = "**问题**："
+
+
+def _section(path: Path, notebook: Any, lang: Language = "en") -> Section:
     title = notebook.cells[0].source.strip().splitlines()[0].removeprefix("# ").strip()
+    if lang == "zh":
+        notebook.cells[0].source = notebook.cells[0].source.replace(_QUESTION_ZH, "", 1)
     exporter = HTMLExporter(
         template_name="basic",
         exclude_input=True,
