@@ -387,7 +387,8 @@ def _period_caveat(*figures: Figure) -> str:
     if len({f.period for f in figures}) > 1:
         notes.append(
             "The inputs cover different periods: "
-            + ", ".join(f"{f.id} {f.period}" for f in figures)
+            + ", ".join(f"{f.id} ({f.period})" for f in figures)
+            + "."
         )
     undated = [f.id for f in figures if f.period == "unstated"]
     if undated:
