@@ -180,7 +180,16 @@ def ratio(numerator: FigureRef, denominator: FigureRef) -> Derived:
     """
     num, den = _resolve(numerator), _resolve(denominator)
     num_unit, den_unit = unit(num.unit), unit(den.unit)
-    if num_unit.base_unit != den_unit.base_unit or num_unit.quantity in {"percentage", "rank"}:
+    rates = [
+        f for f, u in ((num, num_unit), (den, den_unit)) if u.quantity in {"percentage", "rank"}
+    ]
+    if rates:
+        raise ValueError(
+            f"a ratio needs two amounts, and {rates[0].id} is a "
+            f"{unit(rates[0].unit).quantity} ({rates[0].printed}): compare growth rates by their "
+            "difference in percentage points, and ranks as they are"
+        )
+    if num_unit.base_unit != den_unit.base_unit:
         raise ValueError(
             f"a ratio needs two amounts of the same kind: {num.id} is in {num.unit} "
             f"({num_unit.base_unit}), {den.id} in {den.unit} ({den_unit.base_unit}); "

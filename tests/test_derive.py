@@ -78,8 +78,12 @@ def test_ratio_converts_units_first() -> None:
 def test_ratio_of_unlike_things_is_an_error() -> None:
     with pytest.raises(ValueError, match="a ratio needs two amounts of the same kind"):
         ratio("hy2023h1.gdp", "hy2023h1.key_projects")
-    with pytest.raises(ValueError, match="a ratio needs two amounts of the same kind"):
+    with pytest.raises(ValueError) as info:
         ratio("hy2023h1.gdp_growth", "hy2023h1.budget_revenue_growth")
+    assert str(info.value) == (
+        "a ratio needs two amounts, and hy2023h1.gdp_growth is a percentage (6.4%): compare "
+        "growth rates by their difference in percentage points, and ranks as they are"
+    )
 
 
 def test_per_unit_averages() -> None:
