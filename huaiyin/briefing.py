@@ -810,12 +810,20 @@ def _periods(sources: pd.DataFrame) -> tuple[str, str]:
     return "、".join(zh), ", ".join(en)
 
 
+def _period_end_zh(sources: pd.DataFrame) -> str:
+    """The end of the reports' periods as Chinese briefings write it: 2023年6月末."""
+    ends = {"H1": "6月末", "H2": "12月末", "": "年末"}
+    return "、".join(
+        dict.fromkeys(f"{p[:4]}年{ends.get(p[4:], '末')}" for p in sources["period"].astype(str))
+    )
+
+
 def _title_page(sources: pd.DataFrame, contents: str, lang: Language = "en") -> str:
     period_zh, period_en = _periods(sources)
     if lang == "zh":
         rows = {
             "时期": period_zh,
-            "数据截至": f"{period_zh}末；“今年以来”数据截至报道之时（报道未注明日期）",
+            "数据截至": f"{_period_end_zh(sources)}；“今年以来”数据截至报道之时（报道未注明日期）",
             "来源": "；".join(
                 f"《{report_title(str(r.title_zh))}》（记者{r.reporter}）"
                 for r in sources.itertuples()
@@ -897,12 +905,12 @@ def _about_the_data_zh(sources: pd.DataFrame) -> str:
 <p>本简报的数据均取自一篇新闻报道，或由报道中的数据推算得出，每个数据都可追溯到报道中的原句。
 报道未注明发布日期和刊发报纸名称，引用前请以槐荫区官方统计数据为准。</p><ul>{reports}</ul>
 <h2>约数：近、超、突破、余</h2>
-<p>报道中的约数，本简报一律保留。<b>近</b>表示略低于该数，如“近30亿元”即略少于30亿元；
-<b>超</b>、<b>突破</b>、<b>余</b>表示不低于该数，如“超220万人次”即多于220万人次。由约数推算的数据保留其方向：
+<p>报道中的约数，本简报一律保留。“近”表示略低于该数，如“近30亿元”即略少于30亿元；
+“超”“突破”“余”表示多于该数，如“超220万人次”即多于220万人次。由约数推算的数据保留其方向：
 “不足”表示实际值低于该数，“超过”表示实际值高于该数；方向相反的约数同时参与推算时记为“约”。</p>
 <h2>时期</h2>
-<p><b>2023年上半年</b>指2023年1至6月。<b>今年以来</b>指2023年1月至报道发布之时，报道未说明截止日期。
-<b>未注明</b>指报道未给出时期的数据，如村、网格和人才的数量。</p>
+<p>“2023年上半年”指2023年1—6月。“今年以来”指2023年1月至报道发布之时，报道未说明截止日期。
+“未注明”指报道未给出时期的数据，如村、网格和人才的数量。</p>
 <h2>增速</h2>
 <p>增速均为同比增速，即与2022年同期相比。按照我国统计惯例，全区生产总值和规模以上工业增加值增速按可比价格计算
 （扣除价格变动因素），报道对此未作说明。一般公共预算收入、社会消费品零售总额、营业收入等金额的增速按现价计算（含价格变动）。

@@ -92,7 +92,7 @@ TERMS: dict[str, tuple[str, str]] = {
 SHORT_NAMES: dict[str, tuple[str, str]] = {
     "gdp": ("全区生产总值", "GDP"),
     "budget_revenue": ("一般公共预算收入", "budget revenue"),
-    "car_sales": ("限上汽车销售额", "car sales"),
+    "car_sales": ("限上汽车销售企业销售额", "car sales"),
     "venue_revenue": ("营业收入", "revenue"),
 }
 
@@ -117,7 +117,7 @@ NOT_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "retail_sales": (("社零总额", "社会零售总额", "消费品零售额"), (r"consumer sales",)),
     "fixed_asset_investment": (("固投",), (r"fixed investment",)),
-    "car_sales": ((r"(?<![限上])汽车销售额",), (r"auto sales",)),
+    "car_sales": (("汽车销售额",), (r"auto sales",)),
 }
 
 # Words a search for a kind of figure may use, beyond its glossary term.

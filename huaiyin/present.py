@@ -27,7 +27,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
@@ -272,6 +272,14 @@ def derived_table(
     places_of = {
         name: decimals if isinstance(decimals, int) else decimals[name] for name in results
     }
+    # Rounded to tens or hundreds (a figure worked out from a rounded one): an exact result is
+    # then "about" what the table shows.
+    results = {
+        name: replace(r, qualifier="approximate")
+        if places_of[name] < 0 and r.qualifier == "exact" and r.value != int(r.value)
+        else r
+        for name, r in results.items()
+    }
     rows = tuple(
         (name, _derived_value(result, places_of[name]), period_words(result.period))
         for name, result in results.items()
@@ -313,11 +321,12 @@ _PLACES_EN = {-1: "the nearest ten", -2: "the nearest hundred", -3: "the nearest
 
 def _rounding_note(places: list[int]) -> str:
     if language() == "zh":
+        counts = {1: "一", 2: "两", 3: "三"}  # 保留两位小数: a small count in words
         words = [
-            f"取整到{_PLACES_ZH[p]}" if p < 0 else "取整" if p == 0 else f"保留{p}位小数"
+            f"取整到{_PLACES_ZH[p]}" if p < 0 else "取整" if p == 0 else f"保留{counts[p]}位小数"
             for p in places
         ]
-        return "或".join(words) + "。"
+        return ("、".join(words[:-1]) + "或" + words[-1] if len(words) > 1 else words[0]) + "。"
     words = [
         _PLACES_EN[p]
         if p < 0
