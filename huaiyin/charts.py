@@ -454,7 +454,7 @@ def _bar_chart(
                 ax.containers,
                 [str(c) for c in rows.columns],
                 loc="upper center",
-                bbox_to_anchor=(0.5, -0.18),  # under the axis, never over the bars
+                bbox_to_anchor=(0.5, -0.26),  # under the axis label, never over the bars
                 ncols=len(rows.columns),
                 fontsize="small",
                 frameon=False,
