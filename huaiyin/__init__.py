@@ -4,7 +4,7 @@
 >>> huaiyin.figure("hy2023h1.gdp_growth").value
 6.4
 >>> str(huaiyin.derive.implied_prior_level("hy2023h1.gdp", "hy2023h1.gdp_growth"))
-'343.5 亿元'
+'343.5亿元'
 
 Modules: :mod:`huaiyin.units` (conversions), :mod:`huaiyin.derive` (derived figures),
 :mod:`huaiyin.present` (reader tables) and :mod:`huaiyin.charts` (chart style; imported on

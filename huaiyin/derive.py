@@ -54,7 +54,9 @@ class Derived:
 
     def __str__(self) -> str:
         shown = f"{self.value:,.0f}" if abs(self.value) >= 1000 else f"{self.value:.4g}"
-        return f"{SYMBOLS[self.qualifier]}{shown} {self.unit}"
+        # A Chinese unit follows the number directly (343.5亿元); a word after a space.
+        gap = "" if re.match(r"[%\u4e00-\u9fff]", self.unit) else " "
+        return f"{SYMBOLS[self.qualifier]}{shown}{gap}{self.unit}"
 
     def __repr__(self) -> str:
         return f"<Derived {self}, {self.period}, from {', '.join(self.inputs)}>"
@@ -230,9 +232,9 @@ def per_unit(
     --------
     >>> per_project = per_unit("hy2023h1.key_projects_investment", "hy2023h1.key_projects")
     >>> str(per_project)
-    '14.54 亿元/个'
+    '14.54亿元/个'
     >>> str(per_unit("hy2023h1.exhibition_visitors", "hy2023h1.exhibitions"))
-    '>5.116 万人次/场'
+    '>5.116万人次/场'
     """
     tot, cnt = _resolve(amount), _resolve(count)
     if cnt.kind != "count":
@@ -265,7 +267,7 @@ def total(*parts: FigureRef) -> Derived:
     Examples
     --------
     >>> str(total("hy2023h1.community_grids", "hy2023h1.rural_grids"))
-    '740 个'
+    '740个'
     """
     figures = [_resolve(p) for p in parts]
     if len(figures) < 2:
@@ -302,8 +304,8 @@ def table(results: dict[str, Derived]) -> pd.DataFrame:
     --------
     >>> table({"GDP, H1 2022": implied_prior_level("hy2023h1.gdp", "hy2023h1.gdp_growth")})[
     ...     ["shown", "qualifier", "period"]]
-                     shown qualifier  period
-    GDP, H1 2022  343.5 亿元     exact  2022H1
+                    shown qualifier  period
+    GDP, H1 2022  343.5亿元     exact  2022H1
     """
     rows = {
         name: {

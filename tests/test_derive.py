@@ -43,7 +43,7 @@ def test_implied_prior_level(level: str, growth: str) -> None:
 def test_implied_gdp_matches_the_worked_example() -> None:
     gdp = implied_prior_level("hy2023h1.gdp", "hy2023h1.gdp_growth")
     assert round(gdp.value, 1) == 343.5
-    assert str(gdp) == "343.5 亿元"
+    assert str(gdp) == "343.5亿元"
     assert gdp.formula == "365.5 亿元 / (1 + 6.4%)"
 
 
