@@ -419,7 +419,7 @@ _LEFT = ' style="text-align: left"'
 _HEDGE_WORDS = {
     "exact": ("无约数", "exact as printed"),
     "nearly": ("近：略低于该数", "nearly: a little under the number"),
-    "more_than": ("超、突破、余：不低于该数", "more than: at least the number"),
+    "more_than": ("超、突破、余：多于该数", "more than: at least the number"),
 }
 
 
