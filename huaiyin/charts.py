@@ -521,15 +521,15 @@ def _key(fig: MplFigure, hedges: set[str], target: bool, lang: Lang, y: float) -
     if hedges:
         signs = {SYMBOLS[q] for q in hedges}
         shown = {sign: words for sign, words in SIGN_WORDS.items() if sign in signs}
-        if lang == "zh":  # the words the bars carry: 约数（超、近）
-            zh = "（" + "、".join(dict.fromkeys(_HEDGE_WORDS_ZH[q] for q in sorted(hedges))) + "）"
-        else:
-            zh = "，".join(f"{sign}{words[0]}" for sign, words in shown.items())
-        en = ", ".join(f"{sign} {words[1]}" for sign, words in shown.items())
-        handles.append(Patch(facecolor=_paler("C0"), edgecolor="C0", hatch="////"))
         hedged_zh, hedged_en = TERMS["hedged"]
-        zh_text = f"{hedged_zh}{zh}" if lang == "zh" else f"{hedged_zh}：{zh}"
-        texts.append(_pick(zh_text, f"{hedged_en}: {en}", lang, both="{zh}  {en}"))
+        if lang == "zh":  # the words the bars carry: 约数（超、近）
+            words = dict.fromkeys(_HEDGE_WORDS_ZH[q] for q in sorted(hedges))
+            zh = f"{hedged_zh}（{'、'.join(words)}）"
+        else:  # beside the signs the bars carry: 约数：>超过
+            zh = f"{hedged_zh}：" + "，".join(f"{sign}{w[0]}" for sign, w in shown.items())
+        en = f"{hedged_en}: " + ", ".join(f"{sign} {w[1]}" for sign, w in shown.items())
+        handles.append(Patch(facecolor=_paler("C0"), edgecolor="C0", hatch="////"))
+        texts.append(_pick(zh, en, lang, both="{zh}  {en}"))
     if target:
         handles.append(Patch(fill=False, edgecolor="C0", linestyle="--"))
         texts.append(_pick(*TERMS["target_outline"], lang, both="{zh} {en}"))

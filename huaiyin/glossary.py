@@ -40,7 +40,6 @@ __all__ = [
     "say",
     "set_language",
     "term",
-    "terms",
     "unit_words",
 ]
 
@@ -82,7 +81,6 @@ TERMS: dict[str, tuple[str, str]] = {
     "YTD": ("以来", "year to date"),
     "unstated": ("未注明", "not stated"),
     # Charts and briefings.
-    "source": ("来源", "Source"),
     "hedged": ("约数", "hedged in the report"),
     "target_outline": ("目标", "target, not an outcome"),
 }
@@ -211,16 +209,6 @@ def indicator_names(figures: pd.DataFrame) -> pd.DataFrame:
             + "; ".join(f"{r.subject_zh} / {r.subject_en}" for r in found.itertuples())
         )
     return names.rename(columns={"subject_zh": "zh", "subject_en": "en"}).set_index("indicator")
-
-
-def terms(figures: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The whole glossary as a table: the fixed terms, then each indicator (if ``figures``)."""
-    fixed = pd.DataFrame(
-        [(key, zh, en) for key, (zh, en) in TERMS.items()], columns=["key", "zh", "en"]
-    ).set_index("key")
-    if figures is None:
-        return fixed
-    return pd.concat([fixed, indicator_names(figures).rename_axis("key")])
 
 
 def _checked(lang: str) -> Language:

@@ -327,15 +327,13 @@ def _rounding_note(places: list[int]) -> str:
             for p in places
         ]
         return ("、".join(words[:-1]) + "或" + words[-1] if len(words) > 1 else words[0]) + "。"
-    words = [
-        _PLACES_EN[p]
-        if p < 0
-        else "whole numbers"
-        if p == 0
-        else f"{p} decimal place{'s' * (p != 1)}"
-        for p in places
-    ]
-    return f"Rounded to {' or '.join(words)}."
+
+    def english(p: int) -> str:
+        if p < 0:
+            return _PLACES_EN[p]
+        return "whole numbers" if p == 0 else f"{p} decimal place{'s' * (p != 1)}"
+
+    return f"Rounded to {' or '.join(map(english, places))}."
 
 
 def _derived_value(result: Derived, decimals: int) -> str:
@@ -430,20 +428,31 @@ def figure_card(fig: Figure) -> str:
     hedge_zh, hedge_en = _HEDGE_WORDS.get(fig.qualifier, (fig.qualifier, fig.qualifier))
     citation = esc(fig.citation).replace(esc(fig.printed), f"<mark>{esc(fig.printed)}</mark>", 1)
     rows = [
-        ("时期 Period", f"{period_words(fig.period, 'zh')} · {period_words(fig.period, 'en')}"),
+        ("时期 Period", _both_periods(fig.period)),
         ("范围 Scope", f"{fig.scope_zh} · {fig.scope_en}"),
         ("约数 Hedge", f"{hedge_zh} · {hedge_en}"),
         ("原文 Report", f"“{citation}”"),
     ]
     if fig.note:
         rows.append(("说明 Note", esc(fig.note)))
-    body = "".join(f"<tr><th{_LEFT}>{esc(k)}</th><td{_LEFT}>{v}</td></tr>" for k, v in rows)
     return (
         f'<div class="huaiyin-figure"><div style="font-size: 1.6em">{esc(fig.printed)}</div>'
         f"<div><b>{esc(figure_name(fig, 'zh'))}</b> {esc(_english_part(fig))}</div>"
-        f"<table>{body}</table>"
+        f"{_card_table(rows)}"
         f'<div style="color: #666; font-size: 0.85em">{esc(fig.id)}</div></div>'
     )
+
+
+def _both_periods(period: str) -> str:
+    return " · ".join(period_words(period, lang) for lang in ("zh", "en"))
+
+
+def _card_table(rows: list[tuple[str, str]]) -> str:
+    """A card's rows: a heading (escaped here) and HTML that is already escaped."""
+    cells = "".join(
+        f"<tr><th{_LEFT}>{html.escape(k)}</th><td{_LEFT}>{v}</td></tr>" for k, v in rows
+    )
+    return f"<table>{cells}</table>"
 
 
 def _english_part(fig: Figure) -> str:
@@ -459,14 +468,10 @@ def derived_card(result: Derived) -> str:
     rows = [
         ("数值 Value", esc(_derived_value(result, 2))),
         ("方向 Direction", esc(direction)),
-        (
-            "时期 Period",
-            esc(f"{period_words(result.period, 'zh')} · {period_words(result.period, 'en')}"),
-        ),
+        ("时期 Period", esc(_both_periods(result.period))),
         ("算法 Formula", esc(result.formula)),
         ("来自 From", esc(", ".join(result.inputs))),
     ]
     if result.caveat:
         rows.append(("说明 Caveat", esc(result.caveat)))
-    body = "".join(f"<tr><th{_LEFT}>{esc(k)}</th><td{_LEFT}>{v}</td></tr>" for k, v in rows)
-    return f'<div class="huaiyin-derived"><table>{body}</table></div>'
+    return f'<div class="huaiyin-derived">{_card_table(rows)}</div>'

@@ -29,6 +29,7 @@ from huaiyin.columns import all_valid, cell_problem, first_row, typed
 from huaiyin.datapackage import DataPackage, Resource, data_dir, read_datapackage
 from huaiyin.errors import DataError, UnknownFigureError, UnknownTableError
 from huaiyin.figure_rules import first_problem, first_unit_problem, first_unprefixed_id
+from huaiyin.glossary import NOT_NAMES, SEARCH_WORDS
 from huaiyin.text import find_hidden, shorten
 
 __all__ = ["DataError", "Figure", "figure", "find", "list_tables", "load_figures", "load_table"]
@@ -194,7 +195,6 @@ def find(query: str) -> pd.DataFrame:
     >>> find("GDP 增速")["id"].tolist(), find("西站 城市")["printed"].tolist()
     (['hy2023h1.gdp_growth'], ['343个'])
     """
-    from huaiyin.glossary import NOT_NAMES, SEARCH_WORDS
     from huaiyin.present import figure_name, period_words  # the presentation layer
 
     if not isinstance(query, str) or not query.split():
@@ -202,14 +202,17 @@ def find(query: str) -> pd.DataFrame:
     figures = load_figures()
     searched = ["subject_zh", "subject_en", "scope_zh", "scope_en", "indicator", "citation"]
     text = figures[searched].astype(str).agg(" ".join, axis=1)
+    periods = {
+        p: f"{period_words(p, 'zh')} {period_words(p, 'en')}"
+        for p in figures["period"].astype(str).unique()
+    }  # once per period, not once per figure
     extra = [
         " ".join(
             (
                 figure_name(record, "zh"),
                 figure_name(record, "en"),
                 *SEARCH_WORDS.get(str(record["kind"]), ()),
-                period_words(str(record["period"]), "zh"),
-                period_words(str(record["period"]), "en"),
+                periods[str(record["period"])],
             )
         )
         for record in figures.to_dict("records")

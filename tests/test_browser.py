@@ -28,6 +28,7 @@ import pytest
 from nbformat.sign import NotebookNotary
 
 from conftest import ROOT
+from huaiyin.fonts import SC_FAMILIES
 
 NOTEBOOKS = [
     *sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")),
@@ -43,7 +44,6 @@ PROBED = {
     "table": ".jp-OutputArea-output table.reader td, .jp-OutputArea-output table.reader td span",
     "code": ".jp-CodeCell .cm-line, .jp-CodeCell .cm-line span",
 }
-SC_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei")
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",

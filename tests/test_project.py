@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import huaiyin
 from conftest import ROOT
-from huaiyin import dictionary
+from huaiyin import dictionary, fonts
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -173,3 +174,22 @@ def test_dictionary_update_is_safe_with_hostile_descriptions(data_copy, tmp_path
     assert dictionary.update(notes) is False, "a second update must change nothing"
     text = notes.read_bytes().decode()
     assert text.count(dictionary.END) == 1 and "\n" not in text.replace("\r\n", "")
+
+
+def test_the_browser_font_file_is_written_once_and_never_over_a_users_own(tmp_path: Path) -> None:
+    path, changed = fonts.install_browser_font(tmp_path)
+    assert changed and path == tmp_path / "fontconfig" / "conf.d" / fonts.BROWSER_FONT_FILE
+    text = path.read_text(encoding="utf-8")
+    face = fonts.find_sc_face()
+    assert f"<dir>{face.path.resolve().parent}</dir>" in text
+    assert f"<accept><family>{face.family}</family></accept>" in text
+    assert fonts.install_browser_font(tmp_path) == (path, False)
+    path.write_text("<fontconfig/>", encoding="utf-8")  # the user's own file of that name
+    with pytest.raises(FileExistsError, match="huaiyin did not write it; left as it is"):
+        fonts.install_browser_font(tmp_path)
+    assert path.read_text(encoding="utf-8") == "<fontconfig/>"
+
+
+def test_tasks_checks_the_browser_font_file_the_package_writes() -> None:
+    # tasks.py runs before the package is installed, so it names the file itself.
+    assert f'"{fonts.BROWSER_FONT_FILE}"' in (ROOT / "tasks.py").read_text(encoding="utf-8")
