@@ -35,33 +35,29 @@ def first_problem(figures: pd.DataFrame, units: pd.DataFrame) -> tuple[int, str,
     """
     quantity = dict(zip(units["unit"].astype(str), units["quantity"].astype(str), strict=True))
     factor = dict(zip(units["unit"].astype(str), units["factor"].astype(float), strict=True))
-    ids = figures["id"].astype(str).tolist()
-    sources = figures["source_id"].astype(str).tolist()
     rest = ["kind", "value", "unit", "qualifier", "printed", "citation"]
-    combos = list(
-        zip(
-            *(figures[c].astype(float if c == "value" else str).tolist() for c in rest), strict=True
-        )
-    )
+    combos = list(zip(*(figures[column].tolist() for column in rest), strict=True))
     # Each distinct combination once; the id rule, the only one tied to the row, row by row.
     failing = {
         combo
         for combo in set(combos)
-        if _problem(
-            {"id": "s.x", "source_id": "s", **dict(zip(rest, combo, strict=True))}, quantity, factor
-        )
-        is not None
+        if _problem(_row("s.x", "s", combo, rest), quantity, factor) is not None
     }
-    prefixed = [i.startswith(f"{s}.") for i, s in zip(ids, sources, strict=True)]
+    ids, sources = figures["id"].tolist(), figures["source_id"].tolist()
+    prefixes = {source: f"{source}." for source in set(sources)}
+    prefixed = list(map(str.startswith, ids, map(prefixes.__getitem__, sources)))
     if not failing and all(prefixed):
         return None
     for position, (figure_id, source, combo) in enumerate(zip(ids, sources, combos, strict=True)):
         if combo in failing or not prefixed[position]:
-            row = {"id": figure_id, "source_id": source, **dict(zip(rest, combo, strict=True))}
-            problem = _problem(row, quantity, factor)
+            problem = _problem(_row(figure_id, source, combo, rest), quantity, factor)
             if problem is not None:
                 return position, *problem
     return None
+
+
+def _row(figure_id: str, source_id: str, combo: tuple[Any, ...], rest: list[str]) -> dict[str, Any]:
+    return {"id": figure_id, "source_id": source_id, **dict(zip(rest, combo, strict=True))}
 
 
 def first_unprefixed_id(rows: pd.DataFrame) -> tuple[int, str, str] | None:

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import filterfalse
 from pathlib import Path
 from typing import Any
 
@@ -77,11 +78,11 @@ def load_table(name: str) -> pd.DataFrame:
     """
     if not isinstance(name, str):
         raise TypeError(f"load_table() takes a table name as a string, not {type(name).__name__}")
-    package = _package()
+    package, snapshot = _current()
     if name not in package.resources:
         valid = ", ".join(package.resources)
         raise UnknownTableError(f"no table named {name!r}; valid names: {valid}")
-    return _table(package, name).copy()
+    return _copy(_table(package, name, snapshot))
 
 
 def load_figures() -> pd.DataFrame:
@@ -93,7 +94,7 @@ def load_figures() -> pd.DataFrame:
     >>> figures["theme"].cat.categories.tolist()
     ['economy', 'projects', 'tourism', 'talent', 'governance']
     """
-    return _all_figures(_package()).copy()
+    return _copy(_all_figures(*_current()))
 
 
 @dataclass(frozen=True)
@@ -149,10 +150,9 @@ def figure(figure_id: str) -> Figure:
             f"figure() takes a figure id as a string, such as 'hy2023h1.gdp', "
             f"not {type(figure_id).__name__}"
         )
-    package = _package()
-    snapshot = _snapshot(package)
+    package, snapshot = _current()
     if snapshot.by_id is None:
-        snapshot.by_id = _all_figures(package).set_index("id")
+        snapshot.by_id = _all_figures(package, snapshot).set_index("id")
     figures = snapshot.by_id
     if figure_id not in figures.index:
         close = _close_ids(figure_id, list(figures.index))
@@ -245,18 +245,29 @@ _FOLDERS_KEPT = 8
 @dataclass
 class _Snapshot:
     stats: tuple[tuple[int, ...], ...]
-    digest: str
+    digest: str | None
+    """The files' hash, taken only when there is something to compare it with: a version
+    already cached, or files too fresh for their stats to be trusted. None: not taken."""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     figures: pd.DataFrame | None = None
     by_id: pd.DataFrame | None = None
     package: DataPackage | None = None
     memo: dict[str, Any] = field(default_factory=dict)
     contents: dict[Path, bytes] = field(default_factory=dict)
-    """The bytes the digest was taken of, until their table is parsed: read once, and the
-    tables are exactly what was hashed."""
+    """The bytes of each table's file, read with the others, until the table is parsed:
+    read once, and all tables come from one reading of the folder."""
 
 
 _CACHE: dict[Path, _Snapshot] = {}
+
+# pandas 3 copies on write: a shallow copy shares the cached data until either side changes
+# it, so a caller can never alter the cache. Under pandas 2 only a deep copy is safe.
+_SHARES_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+
+
+def _copy(frame: pd.DataFrame) -> pd.DataFrame:
+    """A cached table as a caller's own: changing one never changes the other."""
+    return frame.copy(deep=not _SHARES_ON_WRITE)
 
 
 def _stat(path: Path) -> tuple[int, ...]:
@@ -267,10 +278,13 @@ def _stat(path: Path) -> tuple[int, ...]:
     return (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
 
 
-def _digest(paths: list[Path]) -> tuple[str, dict[Path, bytes]]:
+def _read_files(paths: list[Path], hashed: bool) -> tuple[str | None, dict[Path, bytes]]:
+    """The bytes of the package's tables, and the hash of every file if ``hashed``."""
     digest = hashlib.sha256()  # hardware-accelerated on most machines: ~2 GB/s
     contents = {}
     for path in paths:
+        if not hashed and path.suffix != ".csv":
+            continue  # the descriptor and schemas were just read by read_datapackage
         try:
             # Only regular files: reading a pipe or a device could block or never end.
             if path.is_file():
@@ -281,17 +295,19 @@ def _digest(paths: list[Path]) -> tuple[str, dict[Path, bytes]]:
                 data = b"\x00not a file"
         except OSError:
             data = b"\x00missing"
-        digest.update(f"{path}\x00{len(data)}\x00".encode())
-        digest.update(data)
-    return digest.hexdigest(), contents
+        if hashed:
+            digest.update(f"{path}\x00{len(data)}\x00".encode())
+            digest.update(data)
+    return (digest.hexdigest() if hashed else None), contents
 
 
 def _settled(stats: tuple[tuple[int, ...], ...], now: int) -> bool:
     return all(s[-1] < now - _SETTLED_NS for s in stats if len(s) > 1)
 
 
-def _package() -> DataPackage:
-    """The current data package: parsed and checked again whenever one of its files changed.
+def _current() -> tuple[DataPackage, _Snapshot]:
+    """The current data package and its cache entry: the package is parsed and checked
+    again whenever one of its files changed.
 
     The check (every path inside the data folder, and so on) is kept with the files it was
     made on: a retargeted link or an edited descriptor changes their stats.
@@ -301,15 +317,20 @@ def _package() -> DataPackage:
     if cached is not None and cached.package is not None:
         stats = tuple(_stat(p) for p in cached.package.files())
         if stats == cached.stats and _settled(stats, time.time_ns()):
-            return cached.package
+            return cached.package, cached
     package = read_datapackage(folder)
-    _snapshot(package).package = package
-    return package
+    snapshot = _snapshot(package)
+    snapshot.package = package
+    return package, snapshot
+
+
+def _package() -> DataPackage:
+    return _current()[0]
 
 
 def memo(key: str, build: Callable[[], Any]) -> Any:
     """A value computed from the current data (a lookup table, say), kept until it changes."""
-    snapshot = _snapshot(_package())
+    snapshot = _current()[1]
     if key not in snapshot.memo:
         snapshot.memo[key] = build()
     return snapshot.memo[key]
@@ -323,8 +344,11 @@ def _snapshot(package: DataPackage) -> _Snapshot:
     cached = _CACHE.get(package.folder)
     if cached is not None and cached.stats == stats and _settled(stats, now):
         return cached
-    digest, contents = _digest(paths)
-    if cached is not None and cached.digest == digest:
+    # A first reading of settled files has nothing to be compared with, now or later (a
+    # later change of stats makes a new entry unless hashes match): no hash is needed.
+    hashed = cached is not None or not _settled(stats, now)
+    digest, contents = _read_files(paths, hashed)
+    if cached is not None and cached.digest is not None and cached.digest == digest:
         cached.stats = stats
         return cached
     fresh = _Snapshot(stats, digest, contents=contents)
@@ -335,56 +359,69 @@ def _snapshot(package: DataPackage) -> _Snapshot:
     return fresh
 
 
-def _table(package: DataPackage, name: str) -> pd.DataFrame:
-    """A validated table, shared from the cache: copy it before handing it to a caller."""
-    snapshot = _snapshot(package)
+def _table(package: DataPackage, name: str, snapshot: _Snapshot | None = None) -> pd.DataFrame:
+    """A validated table, shared from the cache: copy it before handing it to a caller.
+
+    ``snapshot`` is the package's current cache entry, when the caller already has it.
+    """
+    snapshot = snapshot or _snapshot(package)
     if name not in snapshot.tables:
         resource = package.resources[name]
-        snapshot.tables[name] = _load(resource, package, snapshot.contents.pop(resource.path, None))
+        data = snapshot.contents.pop(resource.path, None)
+        snapshot.tables[name] = _load(resource, package, snapshot, data)
     return snapshot.tables[name]
 
 
-def _all_figures(package: DataPackage) -> pd.DataFrame:
-    snapshot = _snapshot(package)
+def _all_figures(package: DataPackage, snapshot: _Snapshot | None = None) -> pd.DataFrame:
+    snapshot = snapshot or _snapshot(package)
     if snapshot.figures is None:
-        snapshot.figures = _combine_figures(package)
+        snapshot.figures = _combine_figures(package, snapshot)
     return snapshot.figures
 
 
-def _combine_figures(package: DataPackage) -> pd.DataFrame:
+def _combine_figures(package: DataPackage, snapshot: _Snapshot) -> pd.DataFrame:
     themes = package.figure_tables()
-    # The row each figure has in its file (the header is row 1), for error messages.
-    frames = [_table(package, t).assign(theme=t, _row=lambda f: f.index + 2) for t in themes]
+    frames = [_table(package, t, snapshot) for t in themes]
     figures = pd.concat(frames, ignore_index=True)
-    figures["theme"] = pd.Categorical(figures["theme"], categories=themes)
-    duplicated = figures["id"][figures["id"].duplicated()]
-    if not duplicated.empty:
-        first = duplicated.iloc[0]
-        places = figures.loc[figures["id"] == first, ["theme", "_row"]]
-        where = " and ".join(
-            f"{package.resources[str(t)].path.name} row {r}"
-            for t, r in places.itertuples(index=False)
-        )
+    sizes = [len(frame) for frame in frames]
+    figures["theme"] = pd.Categorical.from_codes(
+        np.repeat(np.arange(len(themes)), sizes), dtype=pd.CategoricalDtype(themes)
+    )
+    duplicated = figures["id"].duplicated()
+    if duplicated.any():
+        first = figures["id"][duplicated].iloc[0]
+        starts = np.cumsum([0, *sizes])
+        places = []
+        for position in np.flatnonzero((figures["id"] == first).to_numpy()):
+            theme = int(np.searchsorted(starts, position, side="right")) - 1
+            # The row the figure has in its file (the header is row 1).
+            row = position - starts[theme] + 2
+            places.append(f"{package.resources[themes[theme]].path.name} row {row}")
         raise DataError(
             package.folder,
-            f"figure id {first!r} is used in {where}; ids must be unique across tables",
+            f"figure id {first!r} is used in {' and '.join(places)}; ids must be unique "
+            "across tables",
         )
-    return figures.drop(columns="_row")
+    return figures
 
 
-def _load(resource: Resource, package: DataPackage, data: bytes | None) -> pd.DataFrame:
+def _load(
+    resource: Resource, package: DataPackage, snapshot: _Snapshot, data: bytes | None
+) -> pd.DataFrame:
     """Read, type and check one table; ``data`` is its file's bytes if already read."""
     cells = _read_cells(resource, data)
     _check_header(resource, cells.header)
     position = {name: cells.header.index(name) for name in resource.field_names}
     columns = {
-        spec["name"]: _typed_column(resource, spec, cells.columns[position[spec["name"]]], package)
+        spec["name"]: _typed_column(
+            resource, spec, cells.columns[position[spec["name"]]], package, snapshot
+        )
         for spec in resource.schema["fields"]
     }
-    frame = pd.DataFrame(columns)
+    frame = pd.DataFrame(columns, copy=False)  # the columns are new: no need to copy them
     _check_primary_key(resource, frame)
     if resource.name in package.figure_tables():
-        problem = first_problem(frame, _unit_table(resource, package))
+        problem = first_problem(frame, _unit_table(resource, package, snapshot))
     elif {"id", "source_id"} <= set(frame):  # programmes: ids name their report too
         problem = first_unprefixed_id(frame)
     elif {"unit", "quantity", "base_unit", "factor"} <= set(frame):
@@ -397,11 +434,11 @@ def _load(resource: Resource, package: DataPackage, data: bytes | None) -> pd.Da
     return frame
 
 
-def _unit_table(resource: Resource, package: DataPackage) -> pd.DataFrame:
+def _unit_table(resource: Resource, package: DataPackage, snapshot: _Snapshot) -> pd.DataFrame:
     """The table the figure schema's ``unit`` column refers to, which the row rules need."""
     for key in resource.schema.get("foreignKeys", []):
         if key["fields"] == ["unit"]:
-            return _table(package, key["reference"]["resource"])
+            return _table(package, key["reference"]["resource"], snapshot)
     raise DataError(
         package.folder / "datapackage.json",
         f"table {resource.name!r}: the figure schema needs a foreign key from 'unit' to the "
@@ -513,7 +550,7 @@ def _read_cells(resource: Resource, data: bytes | None = None) -> _Cells:
 def _parsed_by_pandas(data: bytes) -> _Cells | None:
     """The cells as pandas reads them, or None where the csv module must read the file."""
     data = data.removeprefix(b"\xef\xbb\xbf")  # Excel's byte-order mark
-    if not data.strip() or b"\x00" in data:
+    if not data or data.isspace() or b"\x00" in data:
         return None
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None
@@ -530,14 +567,13 @@ def _parsed_by_pandas(data: bytes) -> _Cells | None:
         )
     except (pd.errors.ParserError, ValueError):  # UnicodeDecodeError is a ValueError
         return None
-    values = frame.to_numpy(dtype=object)
+    columns = [frame[i].to_numpy() for i in frame.columns]  # one array each, not one 2D copy
     # pandas refuses a long row but pads a short one (or a blank line) with empty cells.
     # Every row has its full width only if the commas outside quotes number width - 1 per row.
     commas = _QUOTED.sub(b"", data).count(b",")
-    if not values.size or commas != len(values) * (values.shape[1] - 1):
+    if not len(frame) or commas != len(frame) * (len(columns) - 1):
         return None
-    header = [str(cell) for cell in values[0]]
-    return _Cells(header, [values[1:, i] for i in range(values.shape[1])])
+    return _Cells([str(column[0]) for column in columns], [column[1:] for column in columns])
 
 
 def _listing(values: list[str], limit: int = 20) -> str:
@@ -579,14 +615,16 @@ def _typed_column(
     spec: dict[str, Any],
     cells: np.ndarray,
     package: DataPackage,
+    snapshot: _Snapshot,
 ) -> Any:
     name, kind = spec["name"], spec.get("type", "string")
     constraints = spec.get("constraints", {})
     path = resource.path
-    distinct = list(dict.fromkeys(cells.tolist()))  # in order of first appearance
-    too_long = [cell for cell in distinct if len(cell) > MAX_CELL]
-    if too_long:
-        raise DataError(path, _TOO_LONG, row=first_row(cells, set(too_long).__contains__) + 2)
+    codes, uniques = pd.factorize(cells)
+    distinct: list[str] = uniques.tolist()  # in order of first appearance
+    if max(map(len, distinct), default=0) > MAX_CELL:
+        too_long = {cell for cell in distinct if len(cell) > MAX_CELL}
+        raise DataError(path, _TOO_LONG, row=first_row(cells, too_long.__contains__) + 2)
     # One search of all distinct values for a hidden character, rather than one per value.
     clean = find_hidden(",".join(distinct)) is None
     problems = {}
@@ -596,8 +634,8 @@ def _typed_column(
     if problems:
         position = first_row(cells, problems.__contains__)
         raise DataError(path, problems[cells[position]], position + 2, name)
-    blanks = {cell for cell in distinct if cell.strip() == ""}
-    foreign = _foreign_key(resource, name, package)
+    blanks = set(filterfalse(str.strip, distinct))  # empty, or spaces only
+    foreign = _foreign_key(resource, name, package, snapshot)
     if foreign is not None:
         # Distinct values come in order of first appearance: the first outsider is the row's.
         outside = next((c for c in distinct if c not in foreign.members and c not in blanks), None)
@@ -624,7 +662,7 @@ def _typed_column(
                 )
             seen.setdefault(cell, position)
     categories = constraints.get("enum") or (foreign.values if foreign is not None else None)
-    return typed(cells, distinct, blanks, kind, categories)
+    return typed(codes, distinct, blanks, kind, categories)
 
 
 @dataclass(frozen=True)
@@ -637,22 +675,35 @@ class _ForeignKey:
     members: frozenset[str]
 
 
-def _foreign_key(resource: Resource, column: str, package: DataPackage) -> _ForeignKey | None:
+def _foreign_key(
+    resource: Resource, column: str, package: DataPackage, snapshot: _Snapshot
+) -> _ForeignKey | None:
     for key in resource.schema.get("foreignKeys", []):
         if key["fields"] == [column]:
             target = package.resources[key["reference"]["resource"]]
             target_column = key["reference"]["fields"][0]
-            values = [str(v) for v in _table(package, target.name)[target_column].dropna()]
-            repeated = sorted(v for v, n in Counter(values).items() if n > 1)
-            if repeated:
-                rows = [i + 2 for i, v in enumerate(values) if v == repeated[0]]
-                raise DataError(
-                    target.path,
-                    f"{repeated[0]!r} appears in rows {' and '.join(map(str, rows))} of column "
-                    f"{target_column!r}; values that other tables refer to must be unique",
-                )
-            return _ForeignKey(target, target_column, values, frozenset(values))
+            # Every figure table refers to the same columns: work each out once.
+            memo_key = f"foreign key to {target.name}.{target_column}"
+            if memo_key not in snapshot.memo:
+                snapshot.memo[memo_key] = _referred_values(target, target_column, package, snapshot)
+            found: _ForeignKey = snapshot.memo[memo_key]
+            return found
     return None
+
+
+def _referred_values(
+    target: Resource, target_column: str, package: DataPackage, snapshot: _Snapshot
+) -> _ForeignKey:
+    values = [str(v) for v in _table(package, target.name, snapshot)[target_column].dropna()]
+    repeated = sorted(v for v, n in Counter(values).items() if n > 1)
+    if repeated:
+        rows = [i + 2 for i, v in enumerate(values) if v == repeated[0]]
+        raise DataError(
+            target.path,
+            f"{repeated[0]!r} appears in rows {' and '.join(map(str, rows))} of column "
+            f"{target_column!r}; values that other tables refer to must be unique",
+        )
+    return _ForeignKey(target, target_column, values, frozenset(values))
 
 
 def _check_primary_key(resource: Resource, frame: pd.DataFrame) -> None:
