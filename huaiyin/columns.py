@@ -8,6 +8,7 @@ the first row that holds it, with the message the cell rules give.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import sys
@@ -120,11 +121,18 @@ def typed(
     if categories is not None:
         position = {category: i for i, category in enumerate(categories)}
         lookup = np.array([position.get(c, -1) for c in distinct], dtype=np.intp)
-        return pd.Categorical.from_codes(lookup[codes], dtype=pd.CategoricalDtype(categories))
+        return pd.Categorical.from_codes(lookup[codes], dtype=_categories(tuple(categories)))
     texts = np.array(distinct, dtype=object)[codes]
     if blanks:
         texts[np.isin(codes, [i for i, c in enumerate(distinct) if c in blanks])] = None
     return pd.array(texts, dtype="string")
+
+
+@functools.lru_cache(maxsize=64)
+def _categories(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    """One dtype per set of categories: the figure tables share theirs, and a dtype checks
+    its categories when made. Dtypes are immutable, so sharing one is safe."""
+    return pd.CategoricalDtype(list(categories))
 
 
 def _foreign_number_char(cell: str) -> str | None:

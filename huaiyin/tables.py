@@ -387,10 +387,10 @@ def _combine_figures(package: DataPackage, snapshot: _Snapshot) -> pd.DataFrame:
     figures["theme"] = pd.Categorical.from_codes(
         np.repeat(np.arange(len(themes)), sizes), dtype=pd.CategoricalDtype(themes)
     )
+    starts = np.cumsum([0, *sizes])  # where each theme's rows begin
     duplicated = figures["id"].duplicated()
     if duplicated.any():
         first = figures["id"][duplicated].iloc[0]
-        starts = np.cumsum([0, *sizes])
         places = []
         for position in np.flatnonzero((figures["id"] == first).to_numpy()):
             theme = int(np.searchsorted(starts, position, side="right")) - 1
@@ -402,6 +402,9 @@ def _combine_figures(package: DataPackage, snapshot: _Snapshot) -> pd.DataFrame:
             f"figure id {first!r} is used in {' and '.join(places)}; ids must be unique "
             "across tables",
         )
+    # One copy of the figures in memory: each theme's table becomes a view of its rows.
+    for name, start, stop in zip(themes, starts, starts[1:], strict=False):
+        snapshot.tables[name] = figures.iloc[start:stop, :-1].reset_index(drop=True)
     return figures
 
 
@@ -516,17 +519,22 @@ class _Cells:
     columns: list[np.ndarray]
 
 
+# Below this size the csv module reads a file faster than pandas, whose set-up per call
+# outweighs its faster parsing (measured: 0.07 ms against 0.6 ms for one report's table).
+_C_PARSER_FROM = 128 * 1024
+
+
 def _read_cells(resource: Resource, data: bytes | None = None) -> _Cells:
     """Read a table's cells, with pandas' C parser where it reads as the csv module would.
 
-    The C parser is several times faster. A file it might read differently (a control
-    character, a short row, a blank line) is read with the csv module instead, whose reading
-    the errors describe.
+    On a large file the C parser is several times faster. A file it might read differently
+    (a control character, a short row, a blank line) is read with the csv module instead,
+    whose reading the errors describe.
     """
     path = resource.path
     if data is None:
         data = _read_bytes(path, f"; datapackage.json lists it as table {resource.name!r}")
-    fast = _parsed_by_pandas(data)
+    fast = _parsed_by_pandas(data) if len(data) >= _C_PARSER_FROM else None
     if fast is not None:
         return fast
     header, rows = _rows(path, _read_text(path, data))

@@ -620,8 +620,14 @@ def test_cache_keeps_only_the_current_version(data_copy: Path) -> None:
     assert list(tables._CACHE).count(data_copy) == 1
 
 
-# Two readers: pandas' C parser for well-formed files, the csv module for the rest. They must
-# agree wherever both read a file, and every malformed file must reach the careful one.
+# Two readers: pandas' C parser for large well-formed files, the csv module for small files
+# and for the rest. They must agree wherever both read a file, and every malformed file must
+# reach the careful one. The report's files are small: ``c_parser`` sends them to pandas.
+
+
+@pytest.fixture
+def c_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tables, "_C_PARSER_FROM", 0)
 
 
 def load_everything() -> dict[str, pd.DataFrame]:
@@ -629,7 +635,19 @@ def load_everything() -> dict[str, pd.DataFrame]:
     return {name: huaiyin.load_table(name) for name in huaiyin.list_tables()}
 
 
-def test_both_readers_load_the_same_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_reader_is_chosen_by_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[int] = []
+    c_reader = tables._parsed_by_pandas
+    monkeypatch.setattr(tables, "_parsed_by_pandas", lambda d: parsed.append(len(d)) or c_reader(d))
+    load_everything()
+    assert parsed == []
+    monkeypatch.setattr(tables, "_C_PARSER_FROM", 5_000)
+    load_everything()
+    sizes = {p.name: p.stat().st_size for p in huaiyin.datapackage.data_dir().glob("*.csv")}
+    assert sorted(parsed) == sorted(n for n in sizes.values() if n >= 5_000) != []
+
+
+def test_both_readers_load_the_same_tables(c_parser: None, monkeypatch: pytest.MonkeyPatch) -> None:
     fast = load_everything()
     monkeypatch.setattr(tables, "_parsed_by_pandas", lambda data: None)
     careful = load_everything()
@@ -637,7 +655,9 @@ def test_both_readers_load_the_same_tables(monkeypatch: pytest.MonkeyPatch) -> N
         pd.testing.assert_frame_equal(frame, careful[name], check_exact=True)
 
 
-def test_quoting_reads_alike(data_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quoting_reads_alike(
+    data_copy: Path, c_parser: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     edit_cell(data_copy, "talent", 3, "note", 'said "近40个", and, commas')
     edit_cell(data_copy, "talent", 4, "note", "")
     fast = load_everything()["talent"]
@@ -647,7 +667,7 @@ def test_quoting_reads_alike(data_copy: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.parametrize("ending", ["\r\n", "\r"], ids=["windows", "old-mac"])
-def test_other_line_endings_load_alike(data_copy: Path, ending: str) -> None:
+def test_other_line_endings_load_alike(data_copy: Path, c_parser: None, ending: str) -> None:
     unix = load_everything()["talent"]
     path = data_copy / "talent.csv"
     path.write_bytes(path.read_bytes().replace(b"\n", ending.encode()))
@@ -664,7 +684,7 @@ def test_other_line_endings_load_alike(data_copy: Path, ending: str) -> None:
     ],
     ids=["blank-line", "long-row", "short-row"],
 )
-def test_malformed_rows_are_named(data_copy: Path, change, message: str) -> None:
+def test_malformed_rows_are_named(data_copy: Path, c_parser: None, change, message: str) -> None:
     path = data_copy / "talent.csv"
     path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8", newline="")
     assert message in error_of(lambda: huaiyin.load_table("talent"))
@@ -741,3 +761,15 @@ def test_a_callers_changes_never_reach_the_cache() -> None:
     assert again.loc[0, "id"] == "hy2023h1.gdp"
     assert huaiyin.load_figures().iloc[0, 0] == "hy2023h1.gdp"
     assert "theme" in huaiyin.load_figures()
+
+
+def test_a_theme_table_is_the_same_before_and_after_the_figures_are_combined() -> None:
+    """Combining keeps one copy of the figures: each theme's table becomes a view of it."""
+    tables._CACHE.clear()
+    alone = {name: huaiyin.load_table(name) for name in tables._package().figure_tables()}
+    figures = huaiyin.load_figures()
+    for name, table in alone.items():
+        after = huaiyin.load_table(name)
+        pd.testing.assert_frame_equal(after, table, check_exact=True)
+        rows = figures[figures["theme"] == name].drop(columns="theme").reset_index(drop=True)
+        pd.testing.assert_frame_equal(after, rows, check_exact=True)
