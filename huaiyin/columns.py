@@ -13,7 +13,6 @@ import math
 import re
 import sys
 import unicodedata
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -22,7 +21,7 @@ import pandas as pd
 
 from huaiyin.text import describe, find_hidden, shorten
 
-__all__ = ["Problem", "all_valid", "cell_problem", "first_row", "typed"]
+__all__ = ["Problem", "all_valid", "cell_problem", "typed"]
 
 Problem = str | None
 
@@ -88,11 +87,6 @@ def all_valid(distinct: list[str], kind: str, constraints: dict[str, Any]) -> bo
         matches = re.compile(constraints["pattern"]).fullmatch
         return all(map(matches, values))
     return True
-
-
-def first_row(cells: np.ndarray, bad: Callable[[Any], bool]) -> int:
-    """Position of the first cell for which ``bad`` is true (there must be one)."""
-    return next(i for i, cell in enumerate(cells) if bad(cell))
 
 
 def typed(

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from huaiyin.columns import all_valid, cell_problem, first_row, typed
+from huaiyin.columns import all_valid, cell_problem, typed
 from huaiyin.datapackage import DataPackage, Resource, data_dir, read_datapackage
 from huaiyin.errors import DataError, UnknownFigureError, UnknownTableError
 from huaiyin.figure_rules import first_problem, first_unit_problem, first_unprefixed_id
@@ -456,7 +456,6 @@ _TOO_LONG = (
     f"a cell holds more than {MAX_CELL:,} characters, too long for a table's text: "
     "look for a missing closing quote"
 )
-_QUOTED = re.compile(rb'"[^"]*"')  # a quoted cell, whose commas do not separate cells
 
 
 def _read_bytes(path: Path, listed: str = "") -> bytes:
@@ -512,11 +511,44 @@ def _rows(path: Path, text: str) -> tuple[list[str], list[list[str]]]:
 
 
 @dataclass(frozen=True)
+class _Column:
+    """One column's cells, factorized: its distinct texts in order of first appearance, and
+    which of them each row holds. Checks and conversions work on the distinct texts."""
+
+    codes: np.ndarray
+    distinct: list[str]
+
+    @classmethod
+    def of(cls, cells: np.ndarray) -> _Column:
+        codes, uniques = pd.factorize(cells)
+        return cls(codes, uniques.tolist())
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, position: int) -> str:
+        return self.distinct[int(self.codes[position])]
+
+    def first(self, bad: Callable[[str], bool]) -> int:
+        """Position of the first cell for which ``bad`` is true (there must be one)."""
+        wanted = [code for code, text in enumerate(self.distinct) if bad(text)]
+        return int(np.flatnonzero(np.isin(self.codes, wanted))[0])
+
+    def commas(self) -> int:
+        """How many commas the column's cells hold."""
+        holding = [code for code, text in enumerate(self.distinct) if "," in text]
+        if not holding:
+            return 0
+        rows = np.bincount(self.codes, minlength=len(self.distinct))
+        return sum(self.distinct[code].count(",") * int(rows[code]) for code in holding)
+
+
+@dataclass(frozen=True)
 class _Cells:
-    """A table's header and one array of cell texts per column, as read from its file."""
+    """A table's header and its columns, as read from its file."""
 
     header: list[str]
-    columns: list[np.ndarray]
+    columns: list[_Column]
 
 
 # Below this size the csv module reads a file faster than pandas, whose set-up per call
@@ -551,8 +583,9 @@ def _read_cells(resource: Resource, data: bytes | None = None) -> _Cells:
                 row=number,
             )
     if not rows:
-        return _Cells(header, [np.array([], dtype=object) for _ in header])
-    return _Cells(header, [np.array(column, dtype=object) for column in zip(*rows, strict=True)])
+        return _Cells(header, [_Column.of(np.array([], dtype=object)) for _ in header])
+    columns = zip(*rows, strict=True)
+    return _Cells(header, [_Column.of(np.array(column, dtype=object)) for column in columns])
 
 
 def _parsed_by_pandas(data: bytes) -> _Cells | None:
@@ -575,13 +608,18 @@ def _parsed_by_pandas(data: bytes) -> _Cells | None:
         )
     except (pd.errors.ParserError, ValueError):  # UnicodeDecodeError is a ValueError
         return None
-    columns = [frame[i].to_numpy() for i in frame.columns]  # one array each, not one 2D copy
-    # pandas refuses a long row but pads a short one (or a blank line) with empty cells.
-    # Every row has its full width only if the commas outside quotes number width - 1 per row.
-    commas = _QUOTED.sub(b"", data).count(b",")
-    if not len(frame) or commas != len(frame) * (len(columns) - 1):
+    if not len(frame):
         return None
-    return _Cells([str(column[0]) for column in columns], [column[1:] for column in columns])
+    arrays = [frame[i].to_numpy() for i in frame.columns]  # one array each, not one 2D copy
+    header = [str(array[0]) for array in arrays]
+    columns = [_Column.of(array[1:]) for array in arrays]
+    # pandas refuses a long row but pads a short one (or a blank line) with empty cells.
+    # Every row has its full width only if the file's commas are those inside its cells and
+    # width - 1 separators per row.
+    inside = sum(name.count(",") for name in header) + sum(c.commas() for c in columns)
+    if data.count(b",") != inside + len(frame) * (len(columns) - 1):
+        return None
+    return _Cells(header, columns)
 
 
 def _listing(values: list[str], limit: int = 20) -> str:
@@ -621,18 +659,16 @@ def _check_header(resource: Resource, header: list[str]) -> None:
 def _typed_column(
     resource: Resource,
     spec: dict[str, Any],
-    cells: np.ndarray,
+    column: _Column,
     package: DataPackage,
     snapshot: _Snapshot,
 ) -> Any:
     name, kind = spec["name"], spec.get("type", "string")
     constraints = spec.get("constraints", {})
     path = resource.path
-    codes, uniques = pd.factorize(cells)
-    distinct: list[str] = uniques.tolist()  # in order of first appearance
+    distinct = column.distinct  # in order of first appearance
     if max(map(len, distinct), default=0) > MAX_CELL:
-        too_long = {cell for cell in distinct if len(cell) > MAX_CELL}
-        raise DataError(path, _TOO_LONG, row=first_row(cells, too_long.__contains__) + 2)
+        raise DataError(path, _TOO_LONG, row=column.first(lambda c: len(c) > MAX_CELL) + 2)
     # One search of all distinct values for a hidden character, rather than one per value.
     clean = find_hidden(",".join(distinct)) is None
     problems = {}
@@ -640,15 +676,15 @@ def _typed_column(
         check = partial(cell_problem, kind=kind, constraints=constraints, hidden=not clean)
         problems = {cell: problem for cell in distinct if (problem := check(cell)) is not None}
     if problems:
-        position = first_row(cells, problems.__contains__)
-        raise DataError(path, problems[cells[position]], position + 2, name)
+        position = column.first(problems.__contains__)
+        raise DataError(path, problems[column[position]], position + 2, name)
     blanks = set(filterfalse(str.strip, distinct))  # empty, or spaces only
     foreign = _foreign_key(resource, name, package, snapshot)
     if foreign is not None:
         # Distinct values come in order of first appearance: the first outsider is the row's.
         outside = next((c for c in distinct if c not in foreign.members and c not in blanks), None)
         if outside is not None:
-            position = first_row(cells, outside.__eq__)
+            position = column.first(outside.__eq__)
             raise DataError(
                 path,
                 f"{shorten(repr(outside), 80)} is not in {foreign.target.name} (column "
@@ -657,9 +693,9 @@ def _typed_column(
                 position + 2,
                 name,
             )
-    if constraints.get("unique") and len(distinct) < len(cells):
+    if constraints.get("unique") and len(distinct) < len(column):
         seen: dict[str, int] = {}
-        for position, cell in enumerate(cells):
+        for position, cell in enumerate(distinct[code] for code in column.codes.tolist()):
             if cell in seen and cell not in blanks:
                 raise DataError(
                     path,
@@ -670,7 +706,7 @@ def _typed_column(
                 )
             seen.setdefault(cell, position)
     categories = constraints.get("enum") or (foreign.values if foreign is not None else None)
-    return typed(codes, distinct, blanks, kind, categories)
+    return typed(column.codes, distinct, blanks, kind, categories)
 
 
 @dataclass(frozen=True)

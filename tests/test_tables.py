@@ -773,3 +773,16 @@ def test_a_theme_table_is_the_same_before_and_after_the_figures_are_combined() -
         pd.testing.assert_frame_equal(after, table, check_exact=True)
         rows = figures[figures["theme"] == name].drop(columns="theme").reset_index(drop=True)
         pd.testing.assert_frame_equal(after, rows, check_exact=True)
+
+
+def test_a_quote_inside_an_unquoted_cell_reads_alike(
+    data_copy: Path, c_parser: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quote that does not open a cell is text to both readers, and its row is whole."""
+    path = data_copy / "talent.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("the report gives no", 'a 5" mark; no', 1), encoding="utf-8")
+    fast = load_everything()["talent"]
+    assert fast.loc[0, "note"].endswith('上半年; a 5" mark; no period of its own.')
+    monkeypatch.setattr(tables, "_parsed_by_pandas", lambda data: None)
+    pd.testing.assert_frame_equal(fast, load_everything()["talent"], check_exact=True)
