@@ -469,19 +469,24 @@ def _read_bytes(path: Path, listed: str = "") -> bytes:
         raise DataError(path, f"cannot be read ({err.strerror}){listed}") from None
 
 
+_BOM = b"\xef\xbb\xbf"  # the byte-order mark Excel writes at the start of a UTF-8 file
+
+
 def _read_text(path: Path, data: bytes | None = None) -> str:
     """The file's text: UTF-8, with or without the byte-order mark Excel writes."""
     if data is None:
         data = _read_bytes(path)
+    body = data.removeprefix(_BOM)
     try:
-        return data.decode("utf-8-sig")
+        return body.decode("utf-8")
     except UnicodeDecodeError as err:
         # Decoding a guessed legacy encoding could turn a wrong guess into wrong text,
         # so the loader refuses and says how to fix the file instead.
+        offset = err.start + len(data) - len(body)  # in the file, the mark included
         raise DataError(
             path,
-            f"is not UTF-8 (byte {data[err.start]:#04x} at offset "
-            f"{err.start}); it may be GBK/GB18030 as saved by Excel on a Chinese "
+            f"is not UTF-8 (byte {data[offset]:#04x} at offset "
+            f"{offset}); it may be GBK/GB18030 as saved by Excel on a Chinese "
             "system. Re-save it as 'CSV UTF-8', or convert it with "
             "iconv -f GB18030 -t UTF-8.",
         ) from None
@@ -590,7 +595,7 @@ def _read_cells(resource: Resource, data: bytes | None = None) -> _Cells:
 
 def _parsed_by_pandas(data: bytes) -> _Cells | None:
     """The cells as pandas reads them, or None where the csv module must read the file."""
-    data = data.removeprefix(b"\xef\xbb\xbf")  # Excel's byte-order mark
+    data = data.removeprefix(_BOM)
     if not data or data.isspace() or b"\x00" in data:
         return None
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):

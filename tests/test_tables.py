@@ -296,6 +296,17 @@ def test_utf8_bom_from_excel_is_accepted(data_copy: Path) -> None:
 
 
 @pytest.mark.bad_input
+def test_a_bad_byte_after_excels_mark_is_named_where_it_is(data_copy: Path) -> None:
+    path = data_copy / "economy.csv"
+    text = path.read_bytes()
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace(b"365.5", b"365\xff5", 1))
+    offset = 3 + text.index(b"365.5") + 3
+    assert error_of(lambda: huaiyin.load_table("economy")).startswith(
+        f"{path}: is not UTF-8 (byte 0xff at offset {offset}); "
+    )
+
+
+@pytest.mark.bad_input
 def test_gbk_file_is_refused_with_the_encoding_named(data_copy: Path) -> None:
     path = data_copy / "economy.csv"
     path.write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
