@@ -402,9 +402,6 @@ def _combine_figures(package: DataPackage, snapshot: _Snapshot) -> pd.DataFrame:
             f"figure id {first!r} is used in {' and '.join(places)}; ids must be unique "
             "across tables",
         )
-    # One copy of the figures in memory: each theme's table becomes a view of its rows.
-    for name, start, stop in zip(themes, starts, starts[1:], strict=False):
-        snapshot.tables[name] = figures.iloc[start:stop, :-1].reset_index(drop=True)
     return figures
 
 

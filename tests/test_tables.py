@@ -775,7 +775,8 @@ def test_a_callers_changes_never_reach_the_cache() -> None:
 
 
 def test_a_theme_table_is_the_same_before_and_after_the_figures_are_combined() -> None:
-    """Combining keeps one copy of the figures: each theme's table becomes a view of it."""
+    """A theme's table is the same whether loaded before or after the combined figures, and
+    the combined figures hold its rows as they are."""
     tables._CACHE.clear()
     alone = {name: huaiyin.load_table(name) for name in tables._package().figure_tables()}
     figures = huaiyin.load_figures()
