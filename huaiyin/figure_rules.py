@@ -33,8 +33,9 @@ def first_problem(figures: pd.DataFrame, units: pd.DataFrame) -> tuple[int, str,
     Rows repeat the same units, kinds and printed forms: each distinct combination is
     checked once, and the rows are walked only to find the first one that fails.
     """
-    quantity = dict(zip(units["unit"].astype(str), units["quantity"].astype(str), strict=True))
-    factor = dict(zip(units["unit"].astype(str), units["factor"].astype(float), strict=True))
+    names = units["unit"].tolist()
+    quantity = dict(zip(names, units["quantity"].tolist(), strict=True))
+    factor = dict(zip(names, map(float, units["factor"].tolist()), strict=True))
     rest = ["kind", "value", "unit", "qualifier", "printed", "citation"]
     combos = list(zip(*(figures[column].tolist() for column in rest), strict=True))
     # Each distinct combination once; the id rule, the only one tied to the row, row by row.
