@@ -12,7 +12,6 @@ of Noto Sans CJK is the Japanese one, whose 直, 骨 and 角 differ from mainlan
 
 from __future__ import annotations
 
-import io
 import os
 import string
 import sys
@@ -92,49 +91,22 @@ def extract(face: SCFace, folder: Path, text: str | None = None) -> Path:
 
     WeasyPrint draws face 0 of a collection, so a PDF needs the SC face on its own. With
     ``text``, the font keeps only the glyphs that text needs (plus printable ASCII): the
-    full face is 16 MB, and subsetting it once is far faster than once per PDF. A subset
-    made earlier in this process is reused when it covers ``text``: WeasyPrint embeds only
-    the glyphs a PDF uses, so a larger subset makes the same PDF.
+    full face is 16 MB, and subsetting it once is far faster than once per PDF.
     """
+    if face.path.suffix.lower() in {".ttc", ".otc"}:
+        font = TTCollection(str(face.path)).fonts[face.index]
+    else:
+        font = TTFont(str(face.path))
+    if text is not None:
+        options = subset.Options()
+        options.name_IDs = ["*"]  # keep the names, so that PDF viewers report the SC family
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=text + string.printable)
+        subsetter.subset(font)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{face.family.replace(' ', '')}-{face.index}.otf"
-    if text is None:
-        _load_face(face).save(str(target))
-        return target
-    target.write_bytes(_subset(face, frozenset(text + string.printable)))
+    font.save(str(target))
     return target
-
-
-# Subsets made in this process, one per face and font file state: the characters it covers
-# and its bytes. Each miss makes a subset of the union, so a run of builds (the tests) that
-# print mostly the same characters subsets a few times, not once per build.
-_SUBSETS: dict[tuple[str, int, int, int, int], tuple[frozenset[str], bytes]] = {}
-
-
-def _subset(face: SCFace, characters: frozenset[str]) -> bytes:
-    state = face.path.stat()
-    key = (str(face.path.resolve()), face.index, state.st_ino, state.st_size, state.st_mtime_ns)
-    covered, data = _SUBSETS.get(key, (frozenset(), b""))
-    if data and characters <= covered:
-        return data
-    covered |= characters
-    font = _load_face(face)
-    options = subset.Options()
-    options.name_IDs = ["*"]  # keep the names, so that PDF viewers report the SC family
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(sorted(covered)))
-    subsetter.subset(font)
-    buffer = io.BytesIO()
-    font.save(buffer)
-    _SUBSETS.clear()  # only the current font file's subset is kept
-    _SUBSETS[key] = (covered, buffer.getvalue())
-    return buffer.getvalue()
-
-
-def _load_face(face: SCFace) -> TTFont:
-    if face.path.suffix.lower() in {".ttc", ".otc"}:
-        return TTCollection(str(face.path)).fonts[face.index]
-    return TTFont(str(face.path))
 
 
 def _bundled_font() -> Path | None:

@@ -260,14 +260,11 @@ class _Snapshot:
 
 _CACHE: dict[Path, _Snapshot] = {}
 
-# pandas 3 copies on write: a shallow copy shares the cached data until either side changes
-# it, so a caller can never alter the cache. Under pandas 2 only a deep copy is safe.
-_SHARES_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
-
 
 def _copy(frame: pd.DataFrame) -> pd.DataFrame:
-    """A cached table as a caller's own: changing one never changes the other."""
-    return frame.copy(deep=not _SHARES_ON_WRITE)
+    """A cached table as a caller's own: changing one never changes the other. A deep copy:
+    under pandas 3 a shallow one still lets writes through ``Series.array`` reach the cache."""
+    return frame.copy()
 
 
 def _stat(path: Path) -> tuple[int, ...]:

@@ -150,6 +150,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator
             f"--LabApp.user_settings_dir={settings}",
             "--LabApp.news_url=",
             "--ServerApp.port_retries=0",
+            # window.jupyterapp: a page opens notebook after notebook without reloading Lab.
+            "--LabApp.expose_app_in_browser=True",
         ],
         cwd=workdir,
         env=env,
@@ -253,15 +255,36 @@ async def screenshots(page: Any, name: str) -> None:
         await page.eval_on_selector(scroller, "e => e.scrollBy(0, e.clientHeight - 80)")
 
 
-async def run_in_lab(
-    page: Any, lab: str, name: str, run: bool = True, label: str = ""
-) -> dict[str, object]:
-    """Open a notebook in JupyterLab, run all its cells (unless ``run`` is false: its stored
-    outputs show), and report what the page shows; ``label`` names its screenshots."""
+async def start_lab(page: Any, lab: str, workspace: str) -> None:
+    """Load JupyterLab once in ``page``, in a workspace of its own, reset and empty."""
     base, token = lab.split("|")
-    # A workspace of its own, reset, so that no earlier notebook is restored beside it.
-    workspace = name.removesuffix(".ipynb").replace("-", "").replace("/", "")
-    await page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?reset&token={token}")
+    await page.goto(f"{base}/lab/workspaces/{workspace}?reset&token={token}")
+    await page.wait_for_function("() => window.jupyterapp !== undefined", timeout=120_000)
+    await page.evaluate("() => window.jupyterapp.restored")
+
+
+async def close_all(page: Any) -> None:
+    """Close every open document without a save prompt (the run changed the copies)."""
+    await page.evaluate(
+        """() => {
+            for (const widget of Array.from(window.jupyterapp.shell.widgets('main'))) {
+                if (widget.context) { widget.context.model.dirty = false; }
+                widget.dispose();
+            }
+        }"""
+    )
+    await page.wait_for_function(
+        "() => !document.querySelector('.jp-NotebookPanel')", timeout=60_000, polling=POLL_MS
+    )
+
+
+async def run_in_lab(page: Any, name: str, run: bool = True, label: str = "") -> dict[str, object]:
+    """Open a notebook in the JupyterLab of ``page``, run all its cells (unless ``run`` is
+    false: its stored outputs show), report what the page shows, and close it again;
+    ``label`` names its screenshots."""
+    await page.evaluate(
+        "path => window.jupyterapp.commands.execute('docmanager:open', {path})", name
+    )
     await page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
     # "Idle" shows before the kernel exists: wait for the kernel's name as well.
     await page.wait_for_selector(".jp-Toolbar-kernelName:has-text('Python 3')", timeout=120_000)
@@ -275,7 +298,9 @@ async def run_in_lab(
     if not run:
         await page.wait_for_selector(".jp-OutputArea-output", timeout=120_000)
         await page.wait_for_timeout(1000)  # let the stored outputs render
-        return await what_the_page_shows(page, label or name)
+        shown = await what_the_page_shows(page, label or name)
+        await close_all(page)
+        return shown
     await page.click("li.lm-MenuBar-item:has-text('Run')")
     await page.click("li.lm-Menu-item:has-text('Run All Cells')")
     # Done when every code cell shows an execution count and the kernel is idle.
@@ -291,7 +316,9 @@ async def run_in_lab(
         timeout=240_000,
         polling=POLL_MS,
     )
-    return await what_the_page_shows(page, label or name)
+    shown = await what_the_page_shows(page, label or name)
+    await close_all(page)
+    return shown
 
 
 async def what_the_page_shows(page: Any, name: str) -> dict[str, object]:
@@ -321,12 +348,12 @@ BOXES = "boxes"  # the glyph check's control: a browser that cannot see the Chin
 async def run_all_in_lab(
     lab: str, browser_path: str, run: list[str], opened: list[str], boxes: str, no_fonts: Path
 ) -> dict[str, object]:
-    """Every notebook in its own page of one browser, a few at a time, against one server:
-    ``run`` are run, ``opened`` only opened. ``boxes`` is opened in a second browser whose
-    fontconfig has only the system's fonts (none Chinese), as on a machine without set-up."""
+    """Every notebook in one browser against one server, in a few pages that each load
+    JupyterLab once and open notebook after notebook: ``run`` are run, ``opened`` only
+    opened. ``boxes`` is opened in a second browser whose fontconfig has only the system's
+    fonts (none Chinese), as on a machine without set-up."""
     from playwright.async_api import async_playwright
 
-    slots = asyncio.Semaphore(2 * (os.cpu_count() or 1))
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=browser_path, args=CHROMIUM_FLAGS
@@ -337,31 +364,41 @@ async def run_all_in_lab(
             env={**os.environ, "XDG_CONFIG_HOME": str(no_fonts)},
         )
 
-        # One context per browser: its pages share the HTTP cache and compiled scripts, so
-        # JupyterLab's bundles are parsed once, not once per notebook.
+        # One context per browser: its pages share the HTTP cache and compiled scripts.
         viewport = {"width": 1400, "height": 1000}
         main = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
         control = await bare.new_context(viewport=viewport)  # type: ignore[arg-type]
+        results: dict[str, object] = {}
+        queue: asyncio.Queue[tuple[str, bool, str, str]] = asyncio.Queue()
+        for name in run:
+            queue.put_nowait((name, True, name, name))
+        for name in opened:
+            queue.put_nowait((name, False, name, name))
 
-        async def one(
-            name: str, run_it: bool, where: Any = main, label: str = ""
-        ) -> dict[str, object]:
-            async with slots:
-                page = await where.new_page()
-                try:
-                    return await run_in_lab(page, lab, name, run_it, label)
-                finally:
-                    await page.close()
+        async def worker(where: Any, workspace: str, jobs: asyncio.Queue[Any]) -> None:
+            """One page: JupyterLab loaded once, then notebook after notebook."""
+            page = await where.new_page()
+            try:
+                await start_lab(page, lab, workspace)
+                while not jobs.empty():
+                    key, run_it, name, label = jobs.get_nowait()
+                    try:
+                        results[key] = await run_in_lab(page, name, run_it, label)
+                    except Exception as err:  # reported by the test of that notebook
+                        results[key] = err
+                        await start_lab(page, lab, workspace)  # a clean page for the next
+            finally:
+                await page.close()
 
-        jobs = [one(n, True) for n in run] + [one(n, False) for n in opened]
+        control_queue: asyncio.Queue[tuple[str, bool, str, str]] = asyncio.Queue()
+        control_queue.put_nowait((BOXES, False, boxes, f"{BOXES}-{boxes}"))
+        pages = [worker(main, f"page{i}", queue) for i in range(os.cpu_count() or 1)]
         try:
-            results = await asyncio.gather(
-                *jobs, one(boxes, False, control, f"{BOXES}-{boxes}"), return_exceptions=True
-            )
+            await asyncio.gather(*pages, worker(control, "boxes", control_queue))
         finally:
             await browser.close()
             await bare.close()
-    return dict(zip([*run, *opened, BOXES], results, strict=True))
+    return {key: results[key] for key in [*run, *opened, BOXES]}
 
 
 @pytest.fixture(scope="module")

@@ -757,8 +757,8 @@ def test_a_header_cell_with_a_hidden_character_is_shown(data_copy: Path) -> None
 
 
 def test_a_callers_changes_never_reach_the_cache() -> None:
-    """Tables are handed out as copies (lazy ones under pandas 3): changing one, in place or
-    through its arrays, leaves what the next caller gets as it was."""
+    """Tables are handed out as copies: changing one, in place or through its arrays, leaves
+    what the next caller gets as it was."""
     economy, figures = huaiyin.load_table("economy"), huaiyin.load_figures()
     economy.loc[0, "value"] = -1.0
     economy["unit"] = economy["unit"].cat.rename_categories(lambda u: f"x{u}")
@@ -767,6 +767,8 @@ def test_a_callers_changes_never_reach_the_cache() -> None:
     del figures["theme"]
     with pytest.raises(ValueError, match="read-only"):
         huaiyin.load_table("economy")["value"].to_numpy()[0] = -1.0
+    huaiyin.load_table("economy")["value"].array[0] = -1.0
+    huaiyin.load_table("sources")["id"].array[0] = "zzz"
     again = huaiyin.load_table("economy")
     assert again.loc[0, "value"] > 0 and not str(again.loc[0, "unit"]).startswith("x")
     assert again.loc[0, "id"] == "hy2023h1.gdp"
