@@ -327,7 +327,10 @@ def _package() -> DataPackage:
 
 def memo(key: str, build: Callable[[], Any]) -> Any:
     """A value computed from the current data (a lookup table, say), kept until it changes."""
-    snapshot = _current()[1]
+    return _remembered(_current()[1], key, build)
+
+
+def _remembered(snapshot: _Snapshot, key: str, build: Callable[[], Any]) -> Any:
     if key not in snapshot.memo:
         snapshot.memo[key] = build()
     return snapshot.memo[key]
@@ -590,7 +593,8 @@ def _read_cells(resource: Resource, data: bytes | None = None) -> _Cells:
 def _parsed_by_pandas(data: bytes) -> _Cells | None:
     """The cells as pandas reads them, or None where the csv module must read the file."""
     data = data.removeprefix(_BOM)
-    if not data or data.isspace() or b"\x00" in data:
+    # pandas would drop a second mark, which the csv module keeps in the first name.
+    if not data or data.isspace() or b"\x00" in data or data.startswith(_BOM):
         return None
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None
@@ -617,6 +621,9 @@ def _parsed_by_pandas(data: bytes) -> _Cells | None:
     # width - 1 separators per row.
     inside = sum(name.count(",") for name in header) + sum(c.commas() for c in columns)
     if data.count(b",") != inside + len(frame) * (len(columns) - 1):
+        return None
+    # One column has no commas to count: an empty cell there may be a blank line.
+    if len(columns) == 1 and "" in columns[0].distinct:
         return None
     return _Cells(header, columns)
 
@@ -726,10 +733,11 @@ def _foreign_key(
             target = package.resources[key["reference"]["resource"]]
             target_column = key["reference"]["fields"][0]
             # Every figure table refers to the same columns: work each out once.
-            memo_key = f"foreign key to {target.name}.{target_column}"
-            if memo_key not in snapshot.memo:
-                snapshot.memo[memo_key] = _referred_values(target, target_column, package, snapshot)
-            found: _ForeignKey = snapshot.memo[memo_key]
+            found: _ForeignKey = _remembered(
+                snapshot,
+                f"foreign key to {target.name}.{target_column}",
+                partial(_referred_values, target, target_column, package, snapshot),
+            )
             return found
     return None
 

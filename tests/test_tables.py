@@ -789,6 +789,16 @@ def test_a_theme_table_is_the_same_before_and_after_the_figures_are_combined() -
         pd.testing.assert_frame_equal(after, rows, check_exact=True)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [b"\xef\xbb\xbf\xef\xbb\xbfid,x\n1,2\n", b"word\nyes\n\nno\n"],
+    ids=["two-byte-order-marks", "blank-line-in-one-column"],
+)
+def test_files_pandas_would_read_otherwise_go_to_the_csv_module(data: bytes) -> None:
+    """The csv module names these files' faults; pandas would quietly read them."""
+    assert tables._parsed_by_pandas(data) is None
+
+
 def test_a_quote_inside_an_unquoted_cell_reads_alike(
     data_copy: Path, c_parser: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
