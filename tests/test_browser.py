@@ -301,8 +301,10 @@ async def run_in_lab(page: Any, name: str, run: bool = True, label: str = "") ->
         shown = await what_the_page_shows(page, label or name)
         await close_all(page)
         return shown
-    await page.click("li.lm-MenuBar-item:has-text('Run')")
-    await page.click("li.lm-Menu-item:has-text('Run All Cells')")
+    # The command behind Run > Run All Cells, on the one notebook open. Clicking the menu
+    # raced with JupyterLab moving focus to the new notebook: now and then the menu closed
+    # before its item could be clicked.
+    await page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     # Done when every code cell shows an execution count and the kernel is idle.
     await page.wait_for_function(
         """n => {
