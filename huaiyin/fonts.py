@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from fontTools import subset
 from fontTools.ttLib import TTCollection, TTFont
 
 __all__ = [
@@ -86,26 +85,28 @@ def find_sc_face() -> SCFace:
     )
 
 
-def extract(face: SCFace, folder: Path, text: str | None = None) -> Path:
-    """Write ``face`` to ``folder`` as a single-face font file, and return its path.
+def extract(face: SCFace, folder: Path, text: str) -> Path:
+    """Write the glyphs of ``face`` that ``text`` needs (plus printable ASCII) to ``folder``
+    as a single-face font file, and return its path.
 
-    WeasyPrint draws face 0 of a collection, so a PDF needs the SC face on its own. With
-    ``text``, the font keeps only the glyphs that text needs (plus printable ASCII): the
-    full face is 16 MB, and subsetting it once is far faster than once per PDF.
+    WeasyPrint draws face 0 of a collection, so a PDF needs the SC face on its own; the full
+    face is 16 MB, and subsetting it once per build is far faster than once per PDF.
+    HarfBuzz subsets it in milliseconds, where fontTools took about a second.
     """
-    if face.path.suffix.lower() in {".ttc", ".otc"}:
-        font = TTCollection(str(face.path)).fonts[face.index]
-    else:
-        font = TTFont(str(face.path))
-    if text is not None:
-        options = subset.Options()
-        options.name_IDs = ["*"]  # keep the names, so that PDF viewers report the SC family
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(text=text + string.printable)
-        subsetter.subset(font)
+    import uharfbuzz as hb  # the briefings extra only
+
+    source = hb.Face(hb.Blob.from_file_path(str(face.path)), face.index)
+    wanted = hb.SubsetInput()
+    # HarfBuzz keeps name IDs 0 to 6 by default: the family and PostScript names PDFs show.
+    wanted.unicode_set.update(map(ord, set(text + string.printable)))
+    try:
+        subset = hb.subset(source, wanted)
+    except RuntimeError as err:  # HarfBuzz's only failure: a face it cannot read or subset
+        message = f"{face.path} (face {face.index}) cannot be subset: {err}"
+        raise FontNotFoundError(message) from None
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{face.family.replace(' ', '')}-{face.index}.otf"
-    font.save(str(target))
+    target.write_bytes(subset.blob.data)
     return target
 
 

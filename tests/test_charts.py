@@ -120,6 +120,25 @@ def test_no_font_anywhere_says_how_to_install_one(monkeypatch: pytest.MonkeyPatc
     assert "apt-get install fonts-noto-cjk" in message
 
 
+def test_the_briefing_font_keeps_the_glyphs_and_names_it_needs(tmp_path: Path) -> None:
+    from fontTools.ttLib import TTFont
+
+    face = fonts.find_sc_face()
+    font = TTFont(fonts.extract(face, tmp_path, text="槐荫区 GDP"))
+    mapped = set(font.getBestCmap())
+    assert {ord(c) for c in "槐荫区GDPz~"} <= mapped  # the text, and printable ASCII
+    assert ord("京") not in mapped and len(mapped) < 200
+    assert font["name"].getBestFamilyName() == face.family
+
+
+def test_a_face_that_cannot_be_subset_is_named(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.otf"
+    empty.write_bytes(b"")
+    face = fonts.SCFace(empty, 0, "Noto Sans CJK SC", "a test")
+    with pytest.raises(fonts.FontNotFoundError, match=re.escape(f"{empty} (face 0) cannot be")):
+        fonts.extract(face, tmp_path / "out", text="槐荫")
+
+
 def test_labels_in_both_languages() -> None:
     gdp = huaiyin.figure("hy2023h1.gdp")
     assert charts.label(gdp, "zh") == "全区生产总值"
