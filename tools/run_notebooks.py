@@ -117,10 +117,11 @@ def execute(path: Path) -> None:
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
-    # A twin says it is the Chinese edition: the briefing names its PDFs after that.
-    nb.metadata = (
-        {**METADATA, "huaiyin": {"language": "zh"}} if path.parent == CHINESE else METADATA
-    )
+    # A twin says it is the Chinese edition: the briefing names its PDFs after that. A copy
+    # regenerated outside notebooks/zh/ keeps what it said.
+    said = nb.metadata.get("huaiyin", {}).get("language")
+    chinese = path.parent == CHINESE or said == "zh"
+    nb.metadata = {**METADATA, "huaiyin": {"language": "zh"}} if chinese else METADATA
     nbformat.write(nb, path)
 
 
