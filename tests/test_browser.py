@@ -260,7 +260,7 @@ async def start_lab(page: Any, lab: str, workspace: str) -> None:
     base, token = lab.split("|")
     await page.goto(f"{base}/lab/workspaces/{workspace}?reset&token={token}")
     await page.wait_for_function("() => window.jupyterapp !== undefined", timeout=120_000)
-    await page.evaluate("() => window.jupyterapp.restored")
+    await page.evaluate("async () => { await window.jupyterapp.restored; }")
 
 
 async def close_all(page: Any) -> None:
@@ -282,8 +282,11 @@ async def run_in_lab(page: Any, name: str, run: bool = True, label: str = "") ->
     """Open a notebook in the JupyterLab of ``page``, run all its cells (unless ``run`` is
     false: its stored outputs show), report what the page shows, and close it again;
     ``label`` names its screenshots."""
+    # The command resolves to the notebook's widget: an object graph of the whole page that
+    # Playwright would serialize and check, at a cost of seconds. Return nothing instead.
     await page.evaluate(
-        "path => window.jupyterapp.commands.execute('docmanager:open', {path})", name
+        "async path => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }",
+        name,
     )
     await page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
     # "Idle" shows before the kernel exists: wait for the kernel's name as well.
