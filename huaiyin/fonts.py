@@ -102,7 +102,10 @@ def extract(face: SCFace, folder: Path, text: str) -> Path:
     try:
         subset = hb.subset(source, wanted)
     except RuntimeError as err:  # HarfBuzz's only failure: a face it cannot read or subset
-        message = f"{face.path} (face {face.index}) cannot be subset: {err}"
+        message = (
+            f"{face.path} (face {face.index}) cannot be subset ({err}); the briefings need "
+            "a .ttf, .otf, .ttc or .otc font"
+        )
         raise FontNotFoundError(message) from None
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{face.family.replace(' ', '')}-{face.index}.otf"

@@ -306,8 +306,14 @@ async def run_in_lab(page: Any, name: str, run: bool = True, label: str = "") ->
         return shown
     # The command behind Run > Run All Cells, on the one notebook open. Clicking the menu
     # raced with JupyterLab moving focus to the new notebook: now and then the menu closed
-    # before its item could be clicked.
-    await page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    # before its item could be clicked. The command ends when the run does, with whether
+    # every cell ran without an error (errors are checked below, as the page shows them);
+    # without a notebook to run it returns nothing, and the stored prompts would pass the
+    # wait below.
+    ran = await page.evaluate(
+        "async () => await window.jupyterapp.commands.execute('notebook:run-all-cells')"
+    )
+    assert isinstance(ran, bool), f"Run All Cells did not run {name} (it returned {ran!r})"
     # Done when every code cell shows an execution count and the kernel is idle.
     await page.wait_for_function(
         """n => {

@@ -129,6 +129,8 @@ def test_missing_report_fails_under_ci_and_skips_elsewhere(tmp_path) -> None:
             env={"CI": ci, "HUAIYIN_SOURCE": str(tmp_path), "PATH": ""},
         )
         outcomes[ci] = result.stdout.strip().splitlines()[-1]
+        if ci:
+            assert "report hy2023h1 not found at" in result.stdout, result.stdout[-2000:]
     assert "1 error" in outcomes["true"] or "1 failed" in outcomes["true"], outcomes
     assert "1 skipped" in outcomes[""], outcomes
 
