@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from huaiyin.printed import parse_printed
@@ -38,29 +37,24 @@ def first_problem(figures: pd.DataFrame, units: pd.DataFrame) -> tuple[int, str,
     quantity = dict(zip(names, units["quantity"].tolist(), strict=True))
     factor = dict(zip(names, map(float, units["factor"].tolist()), strict=True))
     rest = ["kind", "value", "unit", "qualifier", "printed", "citation"]
-    # Each distinct combination once, at its first row: pandas hashes whole columns, where a
-    # set of row tuples hashed each row in Python.
-    firsts = np.flatnonzero(~figures.duplicated(subset=rest).to_numpy())
-    combos = zip(*(figures[column].iloc[firsts].tolist() for column in rest), strict=True)
-    failing = [
-        int(position)
-        for position, combo in zip(firsts, combos, strict=True)
+    combos = list(zip(*(figures[column].tolist() for column in rest), strict=True))
+    # Each distinct combination once; the id rule, the only one tied to the row, row by row.
+    failing = {
+        combo
+        for combo in set(combos)
         if _problem(_row("s.x", "s", combo, rest), quantity, factor) is not None
-    ]
-    # The id rule, the only one tied to the row, row by row.
+    }
     ids, sources = figures["id"].tolist(), figures["source_id"].tolist()
     prefixes = {source: f"{source}." for source in set(sources)}
     prefixed = list(map(str.startswith, ids, map(prefixes.__getitem__, sources)))
-    unprefixed = next((i for i, ok in enumerate(prefixed) if not ok), None)
-    candidates = [*failing[:1], *([] if unprefixed is None else [unprefixed])]
-    if not candidates:
+    if not failing and all(prefixed):
         return None
-    # Rows whose combination fails, or whose id lacks its prefix, fail whatever their id.
-    position = min(candidates)
-    combo = tuple(figures[column].iloc[position : position + 1].tolist()[0] for column in rest)
-    problem = _problem(_row(ids[position], sources[position], combo, rest), quantity, factor)
-    assert problem is not None  # the row was found failing above
-    return position, *problem
+    for position, (figure_id, source, combo) in enumerate(zip(ids, sources, combos, strict=True)):
+        if combo in failing or not prefixed[position]:
+            problem = _problem(_row(figure_id, source, combo, rest), quantity, factor)
+            if problem is not None:
+                return position, *problem
+    return None
 
 
 def _row(figure_id: str, source_id: str, combo: tuple[Any, ...], rest: list[str]) -> dict[str, Any]:
