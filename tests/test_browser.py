@@ -245,8 +245,6 @@ async def screenshots(page: Any, name: str) -> None:
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
     stem = name.replace("/", "-").removesuffix(".ipynb")
-    if "XDG_CONFIG_HOME" in str(page.context.browser):  # never true; see run_all_in_lab
-        stem += "-boxes"
     scroller = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer"
     await page.eval_on_selector(scroller, "e => e.scrollTo(0, 0)")
     for shot in range(3):
