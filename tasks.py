@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import venv
 from pathlib import Path
+from xml.sax.saxutils import unescape
 
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("HUAIYIN_VENV", ROOT / ".venv"))
@@ -99,6 +101,21 @@ TASKS = {
 }
 
 
+def browser_font_current(conf: Path) -> bool:
+    """Whether the fontconfig file names a font folder inside this environment that exists.
+
+    The folder is compared as a path: a substring test would take another checkout's
+    environment (/elsewhere/work/main/.venv) for this one (/work/main/.venv).
+    """
+    if not conf.is_file():
+        return False
+    named = re.search(r"<dir>(.*?)</dir>", conf.read_text(encoding="utf-8", errors="replace"))
+    if named is None:
+        return False
+    folder = Path(unescape(named.group(1)))
+    return folder.is_relative_to(VENV.resolve()) and folder.is_dir()
+
+
 def ensure_browser_font(python: Path) -> None:
     """Let a browser on this machine draw Chinese: a fontconfig file for the bundled face.
 
@@ -110,7 +127,7 @@ def ensure_browser_font(python: Path) -> None:
         return
     home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     conf = home / "fontconfig" / "conf.d" / "50-huaiyin-cjk-sc.conf"
-    if conf.is_file() and str(VENV.resolve()) in conf.read_text(errors="replace"):
+    if browser_font_current(conf):
         return
     # Not fatal: the browser test says what is missing if this could not be done.
     subprocess.run([str(python), "-m", "huaiyin", "browser-font"], cwd=ROOT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -193,6 +194,22 @@ def test_the_browser_font_file_is_written_once_and_never_over_a_users_own(tmp_pa
     with pytest.raises(FileExistsError, match="huaiyin did not write it; left as it is"):
         fonts.install_browser_font(tmp_path)
     assert path.read_text(encoding="utf-8") == "<fontconfig/>"
+
+
+def test_tasks_rewrites_a_browser_font_file_that_names_another_environment(
+    tmp_path: Path,
+) -> None:
+    spec = importlib.util.spec_from_file_location("project_tasks", ROOT / "tasks.py")
+    assert spec is not None and spec.loader is not None
+    tasks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tasks)
+    path, _ = fonts.install_browser_font(tmp_path)
+    assert tasks.browser_font_current(path)  # the package's own file, for this environment
+    ours = str(fonts.find_sc_face().path.resolve().parent)
+    # Another checkout whose path holds this one's: current only at first sight.
+    path.write_text(path.read_text(encoding="utf-8").replace(ours, f"/elsewhere{ours}"))
+    assert not tasks.browser_font_current(path)
+    assert not tasks.browser_font_current(tmp_path / "missing.conf")
 
 
 def test_tasks_checks_the_browser_font_file_the_package_writes() -> None:
