@@ -14,7 +14,8 @@ sets the language. ``execute`` is deterministic: running it twice gives byte-ide
 ``mutate`` copies the data, bumps one figure's last printed digit (in ``value``, and in
 ``printed`` and ``citation`` so that the row stays valid: a mutant the loader refuses would
 fail every notebook and prove nothing), runs nbval on every notebook whose outputs show that
-figure, and reports how many mutants nbval kills; it exits 1 unless it kills them all.
+figure, and reports how many mutants nbval kills; it exits 1 unless it kills them all. One
+nbval run checks every mutant, beside a control on unchanged data that must pass.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ METADATA = {
     "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
     "language_info": {"name": "python"},
 }
+# Run beside the mutants on unchanged data: a short notebook that shows figures.
+CONTROL = CHINESE / "05-governance.ipynb"
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "0"}
 
 
@@ -177,7 +180,6 @@ class Mutant:
     after: str
     notebooks: list[str]
     failed: list[str]
-    seconds: float
 
     @property
     def killed(self) -> bool:
@@ -200,70 +202,127 @@ def bump_last_digit(value: str) -> str:
     return str(Decimal(value) + step)
 
 
-def mutate(table: str, figure_id: str, value: str, shown: dict[Path, str]) -> Mutant:
-    """Run nbval on the notebooks showing ``figure_id``, with that figure changed."""
-    start = time.perf_counter()
-    notebooks = notebooks_showing(figure_id, shown)
-    after = bump_last_digit(value)
-    with tempfile.TemporaryDirectory(prefix="huaiyin-mutant-") as tmp:
-        data = Path(tmp) / "data"
-        shutil.copytree(ROOT / "data", data)
-        path = data / f"{table}.csv"
-        with path.open(encoding="utf-8", newline="") as fh:
-            rows = list(csv.reader(fh))
-        header = rows[0]
-        (row,) = [r for r in rows if r[0] == figure_id]
-        printed = row[header.index("printed")]
-        changed = reprint(printed, after)
-        row[header.index("value")] = after
-        row[header.index("printed")] = changed
-        citation = header.index("citation")
-        row[citation] = row[citation].replace(printed, changed)
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            csv.writer(fh, lineterminator="\n").writerows(rows)
-        try:
-            tables._all_figures(read_datapackage(data))  # validates every table
-        except DataError as err:
-            raise SystemExit(
-                f"mutant of {figure_id} is not valid data, so proves nothing: {err}"
-            ) from None
-        failed = []
-        if notebooks:
-            result = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pytest",
-                    "-q",
-                    "-p",
-                    "no:cacheprovider",
-                    "-rf",
-                    "--nbval",
-                    "--nbval-current-env",
-                    *map(str, notebooks),
-                ],
-                cwd=ROOT,
-                env={**os.environ, "HUAIYIN_DATA": str(data)},
-                capture_output=True,
-                text=True,
-            )
-            failed = sorted(
-                {
-                    m.group(1)
-                    for m in re.finditer(
-                        r"^FAILED (notebooks/[^:]+\.ipynb)::", result.stdout, flags=re.MULTILINE
-                    )
-                }
-            )
-    return Mutant(
-        figure_id,
-        table,
-        value,
-        after,
-        [str(p.relative_to(ROOT)) for p in notebooks],
-        failed,
-        time.perf_counter() - start,
+def write_mutant_data(table: str, figure_id: str, after: str, data: Path) -> None:
+    """A copy of the data in ``data`` with one figure changed to ``after``, still valid."""
+    shutil.copytree(ROOT / "data", data)
+    path = data / f"{table}.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    (row,) = [r for r in rows if r[0] == figure_id]
+    printed = row[header.index("printed")]
+    changed = reprint(printed, after)
+    row[header.index("value")] = after
+    row[header.index("printed")] = changed
+    citation = header.index("citation")
+    row[citation] = row[citation].replace(printed, changed)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    try:
+        tables._all_figures(read_datapackage(data))  # validates every table
+    except DataError as err:
+        raise SystemExit(
+            f"mutant of {figure_id} is not valid data, so proves nothing: {err}"
+        ) from None
+
+
+def run_mutants(rows: list[tuple[str, str, str]], workers: int = 2) -> list[Mutant]:
+    """Change each figure of ``rows`` in a copy of the data, and run nbval once over every
+    notebook that shows one of them, on ``workers`` cores.
+
+    Each mutant has a folder of its own (its data, and copies of the notebooks showing its
+    figure) with a kernelspec that points ``HUAIYIN_DATA`` at that data; each copy names its
+    mutant's kernel. So one pytest run, started once, checks every mutant. A control, one
+    notebook on unchanged data, runs with them: it must pass, or a kill would prove nothing.
+    """
+    # Read the stored outputs once: every mutant looks up which notebooks show its figure.
+    shown = {path: displayed_text(path) for path in notebook_paths()}
+    with tempfile.TemporaryDirectory(prefix="huaiyin-mutants-") as tmp:
+        scratch = Path(tmp)
+        mutants = []
+        copies = _stage(scratch, "control", [CONTROL])
+        shutil.copytree(ROOT / "data", scratch / "control" / "data")
+        for number, (table, figure_id, value) in enumerate(rows):
+            after = bump_last_digit(value)
+            write_mutant_data(table, figure_id, after, scratch / f"mutant-{number}" / "data")
+            notebooks = notebooks_showing(figure_id, shown)
+            copies += _stage(scratch, f"mutant-{number}", notebooks)
+            names = [str(p.relative_to(ROOT)) for p in notebooks]
+            mutants.append(Mutant(figure_id, table, value, after, names, []))
+        failed, errors = nbval_problems(scratch, copies, workers)
+    control = [f for f in failed | errors if f.startswith("control/")]
+    if control:
+        raise SystemExit(
+            f"{control[0]} does not pass on unchanged data when run as the mutants are, so "
+            "their kills would prove nothing"
+        )
+    for number, mutant in enumerate(mutants):
+        prefix = f"mutant-{number}/"
+        mutant.failed = sorted(f.removeprefix(prefix) for f in failed if f.startswith(prefix))
+    return mutants
+
+
+def _stage(scratch: Path, name: str, notebooks: list[Path]) -> list[Path]:
+    """Copies of ``notebooks`` in ``scratch/name``, run by a kernel of their own that reads
+    the data in ``scratch/name/data``."""
+    kernel = f"huaiyin-{name}"
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": kernel,
+        "language": "python",
+        "env": {"HUAIYIN_DATA": str(scratch / name / "data")},
+    }
+    (scratch / "kernels" / kernel).mkdir(parents=True)
+    (scratch / "kernels" / kernel / "kernel.json").write_text(json.dumps(spec))
+    copies = []
+    for path in notebooks:
+        copy = scratch / name / path.relative_to(ROOT)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        nb = nbformat.read(path, as_version=4)
+        nb.metadata.kernelspec.name = kernel
+        nbformat.write(nb, copy)
+        copies.append(copy)
+    return copies
+
+
+def nbval_problems(scratch: Path, notebooks: list[Path], workers: int) -> tuple[set[str], set[str]]:
+    """The notebooks (relative to ``scratch``) in which nbval finds a cell whose output
+    differs, and those it could not run (a kernel that did not start).
+
+    The project's pytest set-up (conftest.py) does not reach notebooks outside the project,
+    so its sanitize file and kernel environment are given here.
+    """
+    env = {**os.environ, **KERNEL_ENV, "JUPYTER_PATH": str(scratch)}
+    env.pop("MPLBACKEND", None)
+    parallel = ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-c",
+            os.devnull,  # no configuration of the project's or of any folder above
+            "--rootdir",
+            str(scratch),
+            "-p",
+            "no:cacheprovider",
+            "-rfE",
+            "--nbval",
+            "--nbval-sanitize-with",
+            str(NOTEBOOKS / "sanitize.cfg"),
+            *parallel,
+            *map(str, notebooks),
+        ],
+        cwd=scratch,
+        env=env,
+        capture_output=True,
+        text=True,
     )
+    found: dict[str, set[str]] = {"FAILED": set(), "ERROR": set()}
+    for match in re.finditer(r"^(FAILED|ERROR) (\S+\.ipynb)::", result.stdout, flags=re.MULTILINE):
+        found[match.group(1)].add(match.group(2))
+    return found["FAILED"], found["ERROR"]
 
 
 def sample(rows: list[tuple[str, str, str]], size: int) -> list[tuple[str, str, str]]:
@@ -272,21 +331,12 @@ def sample(rows: list[tuple[str, str, str]], size: int) -> list[tuple[str, str, 
     return rows[::step][:size]
 
 
-def run_mutants(rows: list[tuple[str, str, str]], workers: int = 2) -> list[Mutant]:
-    # Read the stored outputs once: every mutant looks up which notebooks show its figure.
-    shown = {path: displayed_text(path) for path in notebook_paths()}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda r: mutate(*r, shown), rows))
-
-
 def report(mutants: list[Mutant]) -> str:
-    lines = [
-        f"{'figure':45} {'change':>20}  {'notebooks':>9}  {'failed':>6}  {'result':6}  seconds"
-    ]
+    lines = [f"{'figure':45} {'change':>20}  {'notebooks':>9}  {'failed':>6}  result"]
     for m in mutants:
         lines.append(
             f"{m.figure_id:45} {m.before + ' -> ' + m.after:>20}  {len(m.notebooks):>9}  "
-            f"{len(m.failed):>6}  {'killed' if m.killed else 'SURVIVED':6}  {m.seconds:.1f}"
+            f"{len(m.failed):>6}  {'killed' if m.killed else 'SURVIVED'}"
         )
     killed = sum(m.killed for m in mutants)
     lines.append(f"kill rate: {killed}/{len(mutants)} = {100 * killed / len(mutants):.1f}%")
@@ -325,8 +375,10 @@ def main(argv: list[str] | None = None) -> int:
             list(pool.map(run, paths))
         return 0
     rows = figure_rows() if args.all else sample(figure_rows(), args.sample)
+    started = time.perf_counter()
     mutants = run_mutants(rows)
     print(report(mutants))
+    print(f"checked in {time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps([m.__dict__ for m in mutants], indent=1))
     return 0 if all(m.killed for m in mutants) else 1
