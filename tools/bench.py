@@ -43,8 +43,8 @@ EXECUTE_BARE = (
     "import sys, nbformat\nfrom nbclient import NotebookClient\n"
     "for p in sys.argv[1:]:\n"
     "    nb = nbformat.read(p, as_version=4)\n"
-    "    NotebookClient(nb, kernel_name='python3', resources={'metadata': {'path': 'notebooks'}}"
-    ").execute()\n"
+    "    NotebookClient(nb, kernel_name='python3', resources={'metadata': {'path': 'notebooks'}},"
+    " shutdown_kernel='immediate').execute()\n"
 )
 NBVAL = [
     PYTHON,

@@ -118,6 +118,7 @@ def execute(path: Path) -> None:
         timeout=600,
         record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
+        shutdown_kernel="immediate",  # as nbval does; see huaiyin.briefing._execute
     )
     client.execute()
     # A twin says it is the Chinese edition: the briefing names its PDFs after that. A copy
