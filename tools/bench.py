@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         command, alone = median_pair(lambda: seconds(TEST_COMMAND), lambda: seconds(NBVAL_ALONE), 1)
         rows.append(
             (
-                "test command / nbval alone (pytest notebooks/)",
+                "test command / nbval alone (pytest notebooks/), one run each",
                 f"{command:.1f} s / {alone:.1f} s",
                 f"{command / alone:.2f}x (goal 4.00x)",
             )
