@@ -541,8 +541,6 @@ class _Column:
         if "," not in "".join(self.distinct):  # one search, not one per text: the usual case
             return 0
         holding = [code for code, text in enumerate(self.distinct) if "," in text]
-        if not holding:
-            return 0
         rows = np.bincount(self.codes, minlength=len(self.distinct))
         return sum(self.distinct[code].count(",") * int(rows[code]) for code in holding)
 

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 
@@ -197,18 +198,31 @@ def test_the_browser_font_file_is_written_once_and_never_over_a_users_own(tmp_pa
 
 
 def test_tasks_rewrites_a_browser_font_file_that_names_another_environment(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = importlib.util.spec_from_file_location("project_tasks", ROOT / "tasks.py")
     assert spec is not None and spec.loader is not None
     tasks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tasks)
-    path, _ = fonts.install_browser_font(tmp_path)
-    assert tasks.browser_font_current(path)  # the package's own file, for this environment
-    ours = str(fonts.find_sc_face().path.resolve().parent)
-    # Another checkout whose path holds this one's: current only at first sight.
-    path.write_text(path.read_text(encoding="utf-8").replace(ours, f"/elsewhere{ours}"))
-    assert not tasks.browser_font_current(path)
+    venv = tmp_path / "R&D" / ".venv"  # an ampersand: the file escapes it
+    monkeypatch.setattr(tasks, "VENV", venv)
+    conf = tmp_path / "50-huaiyin-cjk-sc.conf"
+
+    def names(folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        dir_element = f"<dir>{escape(str(folder))}</dir>"
+        conf.write_text(f"<fontconfig>{dir_element}</fontconfig>", encoding="utf-8")
+
+    fonts_folder = venv / "lib" / "python3.11" / "site-packages" / "noto_cjk_sans_otc"
+    names(fonts_folder)
+    assert tasks.browser_font_current(conf)
+    # Another checkout, whose path holds this one's: a substring test would take it as current.
+    names(tmp_path / "check" / fonts_folder.relative_to("/"))
+    assert str(venv) in conf.read_text(encoding="utf-8").replace("&amp;", "&")
+    assert not tasks.browser_font_current(conf)
+    names(fonts_folder)  # this environment again, but its font folder is gone
+    fonts_folder.rmdir()
+    assert not tasks.browser_font_current(conf)
     assert not tasks.browser_font_current(tmp_path / "missing.conf")
 
 

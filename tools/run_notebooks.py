@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from xml.etree import ElementTree
 
 import nbformat
 from nbclient import NotebookClient
@@ -54,8 +55,11 @@ METADATA = {
     "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
     "language_info": {"name": "python"},
 }
+# nbval's words for a cell whose outputs differ from the stored ones, or that raised.
+CAUGHT = ("Cell outputs differ", "Cell execution caused an exception")
 # Run beside the mutants on unchanged data: a short notebook that shows figures.
 CONTROL = CHINESE / "05-governance.ipynb"
+CONTROL_COPY = f"control/{CONTROL.relative_to(ROOT).as_posix()}"
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "0"}
 
 
@@ -239,7 +243,8 @@ def run_mutants(rows: list[tuple[str, str, str]], workers: int = 2) -> list[Muta
     # Read the stored outputs once: every mutant looks up which notebooks show its figure.
     shown = {path: displayed_text(path) for path in notebook_paths()}
     with tempfile.TemporaryDirectory(prefix="huaiyin-mutants-") as tmp:
-        scratch = Path(tmp)
+        # Resolved: pytest names notebooks relative to the real folder, not a symlink to it.
+        scratch = Path(tmp).resolve()
         mutants = []
         copies = _stage(scratch, "control", [CONTROL])
         shutil.copytree(ROOT / "data", scratch / "control" / "data")
@@ -250,16 +255,27 @@ def run_mutants(rows: list[tuple[str, str, str]], workers: int = 2) -> list[Muta
             copies += _stage(scratch, f"mutant-{number}", notebooks)
             names = [str(p.relative_to(ROOT)) for p in notebooks]
             mutants.append(Mutant(figure_id, table, value, after, names, []))
-        failed, errors = nbval_problems(scratch, copies, workers)
-    control = [f for f in failed | errors if f.startswith("control/")]
-    if control:
+        cells = nbval_cells(scratch, copies, workers)
+    # Every staged notebook reported its cells (see nbval_cells); the control must pass.
+    caught = [
+        name
+        for (path, name), outcome in cells.items()
+        if path == CONTROL_COPY and outcome != "passed"
+    ]
+    if caught:
         raise SystemExit(
-            f"{control[0]} does not pass on unchanged data when run as the mutants are, so "
-            "their kills would prove nothing"
+            f"the control ({CONTROL_COPY} on unchanged data, run as the mutants are) did not "
+            f"pass ({', '.join(caught)}): kills would prove nothing"
         )
     for number, mutant in enumerate(mutants):
         prefix = f"mutant-{number}/"
-        mutant.failed = sorted(f.removeprefix(prefix) for f in failed if f.startswith(prefix))
+        mutant.failed = sorted(
+            {
+                path.removeprefix(prefix)
+                for (path, _), outcome in cells.items()
+                if path.startswith(prefix) and outcome == "caught"
+            }
+        )
     return mutants
 
 
@@ -286,15 +302,21 @@ def _stage(scratch: Path, name: str, notebooks: list[Path]) -> list[Path]:
     return copies
 
 
-def nbval_problems(scratch: Path, notebooks: list[Path], workers: int) -> tuple[set[str], set[str]]:
-    """The notebooks (relative to ``scratch``) in which nbval finds a cell whose output
-    differs, and those it could not run (a kernel that did not start).
+def nbval_cells(scratch: Path, notebooks: list[Path], workers: int) -> dict[tuple[str, str], str]:
+    """Run nbval on ``notebooks``: the outcome of each cell, "passed" or "caught" (its
+    outputs differ from the stored ones, or it raised), keyed by the notebook (relative to
+    ``scratch``) and the cell's name.
 
-    The project's pytest set-up (conftest.py) does not reach notebooks outside the project,
-    so its sanitize file and kernel environment are given here.
+    Stops with a message if pytest could not run, if a notebook reported no cells, or if a
+    cell could not be checked (a timeout, a kernel that died or did not start). The
+    project's pytest set-up (conftest.py) does not reach notebooks outside the project, so
+    its sanitize file and kernel environment are given here; no other configuration (an
+    ini file, a conftest.py in a folder above, PYTEST_ADDOPTS) is read.
     """
     env = {**os.environ, **KERNEL_ENV, "JUPYTER_PATH": str(scratch)}
-    env.pop("MPLBACKEND", None)
+    for name in ("MPLBACKEND", "PYTEST_ADDOPTS"):
+        env.pop(name, None)
+    report = scratch / "nbval.xml"
     parallel = ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
     result = subprocess.run(
         [
@@ -303,12 +325,16 @@ def nbval_problems(scratch: Path, notebooks: list[Path], workers: int) -> tuple[
             "pytest",
             "-q",
             "-c",
-            os.devnull,  # no configuration of the project's or of any folder above
+            os.devnull,
             "--rootdir",
             str(scratch),
+            "--noconftest",
             "-p",
             "no:cacheprovider",
-            "-rfE",
+            "--color=no",
+            f"--junitxml={report}",
+            "-o",
+            "junit_family=xunit1",  # names each cell's notebook
             "--nbval",
             "--nbval-sanitize-with",
             str(NOTEBOOKS / "sanitize.cfg"),
@@ -320,10 +346,28 @@ def nbval_problems(scratch: Path, notebooks: list[Path], workers: int) -> tuple[
         capture_output=True,
         text=True,
     )
-    found: dict[str, set[str]] = {"FAILED": set(), "ERROR": set()}
-    for match in re.finditer(r"^(FAILED|ERROR) (\S+\.ipynb)::", result.stdout, flags=re.MULTILINE):
-        found[match.group(1)].add(match.group(2))
-    return found["FAILED"], found["ERROR"]
+    if result.returncode not in (0, 1) or not report.exists():
+        output = (result.stdout + result.stderr)[-3000:]
+        raise SystemExit(f"nbval could not run (exit {result.returncode}):\n{output}")
+    cells = {}
+    for case in ElementTree.parse(report).iter("testcase"):
+        outcome = "passed"
+        for child in case:
+            message = child.get("message") or ""
+            if child.tag == "failure" and any(m in message for m in CAUGHT):
+                outcome = "caught"
+            elif child.tag in {"failure", "error", "skipped"}:
+                outcome = f"{child.tag}: {' '.join(message.split())[:300]}"
+        cells[(case.get("file", ""), case.get("name", ""))] = outcome
+    silent = {str(n.relative_to(scratch)) for n in notebooks} - {path for path, _ in cells}
+    if silent:
+        raise SystemExit(f"nbval reported no cells of {', '.join(sorted(silent))}")
+    unclear = [
+        f"{path} {name}: {o}" for (path, name), o in cells.items() if o not in {"passed", "caught"}
+    ]
+    if unclear:  # a timeout, a kernel that died or never started: nothing was shown either way
+        raise SystemExit("nbval could not check every cell:\n" + "\n".join(unclear[:5]))
+    return cells
 
 
 def sample(rows: list[tuple[str, str, str]], size: int) -> list[tuple[str, str, str]]:
