@@ -50,6 +50,14 @@ def wanted_state() -> str:
     return digest.hexdigest()
 
 
+def excluded() -> list[str]:
+    """Packages the lock leaves out on purpose (pyproject.toml says why)."""
+    import tomllib  # here, so that an older Python gets ensure_env's message, not an ImportError
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return list(pyproject["tool"]["uv"]["exclude-dependencies"])
+
+
 def ensure_env() -> Path:
     """Create or update .venv so that it holds exactly the locked versions."""
     if sys.version_info < MIN_PYTHON:
@@ -68,10 +76,13 @@ def ensure_env() -> Path:
         f"tasks: installing the locked environment into {VENV} (takes a minute or so)",
         flush=True,
     )
-    pip = [python, "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
-    run(*pip, "--requirement", LOCK)
+    pip = [python, "-m", "pip", "--disable-pip-version-check"]
+    # The lock holds every package: pip resolving again would add back what it leaves out.
+    run(*pip, "install", "--quiet", "--no-deps", "--requirement", LOCK)
+    # Removed from an environment made before; -qq: no warning where it is not installed.
+    run(*pip, "uninstall", "-qq", "--yes", *excluded())
     # The build backend comes from the lock too, so no unpinned download happens here.
-    run(*pip, "--no-deps", "--no-build-isolation", "--editable", ROOT)
+    run(*pip, "install", "--quiet", "--no-deps", "--no-build-isolation", "--editable", ROOT)
     STAMP.write_text(state + "\n")
     return python
 
