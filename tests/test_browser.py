@@ -21,7 +21,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import nbformat
 import pytest
@@ -87,9 +87,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class Lab(NamedTuple):
+    base: str  # the server's URL
+    token: str
+    workdir: Path  # its root folder, which holds its log
+
+
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator[str]:
-    """A JupyterLab server on a copy of the notebooks; yields its base URL with token."""
+def lab(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator[Lab]:
+    """A JupyterLab server on a copy of the notebooks."""
     workdir = tmp_path_factory.mktemp("lab")
     for notebook in NOTEBOOKS:
         shutil.copy(notebook, workdir / notebook.name)
@@ -128,6 +134,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator
         json.dumps({"buildCheck": False, "buildAvailable": False})
     )
     port, token = free_port(), secrets.token_hex(16)
+    log = (workdir / SERVER_LOG).open("wb")
     env = {
         **os.environ,
         "JUPYTER_CONFIG_DIR": str(workdir / ".jupyter"),
@@ -155,8 +162,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator
         ],
         cwd=workdir,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -168,14 +175,26 @@ def lab(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator
                     break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not start (exit {server.poll()})") from None
+                    raise RuntimeError(
+                        f"JupyterLab did not start (exit {server.poll()}); " + server_log(workdir)
+                    ) from None
                 time.sleep(0.5)
-        yield f"{base}|{token}"
+        yield Lab(base, token, workdir)
     finally:
         # The server and the kernels it started, at once: a throwaway server in a temporary
         # folder has nothing to save, and its graceful stop took about 3 s.
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
+        log.close()
+
+
+SERVER_LOG = "server.log"
+
+
+def server_log(workdir: Path, lines: int = 15) -> str:
+    """The end of the JupyterLab server's output, for an error message."""
+    text = (workdir / SERVER_LOG).read_text(encoding="utf-8", errors="replace")
+    return "its log ends:\n" + "\n".join(text.splitlines()[-lines:])
 
 
 def stored_image_count(notebook: Path) -> int:
@@ -251,10 +270,9 @@ async def screenshots(page: Any, name: str) -> None:
         await page.eval_on_selector(scroller, "e => e.scrollBy(0, e.clientHeight - 80)")
 
 
-async def start_lab(page: Any, lab: str, workspace: str) -> None:
+async def start_lab(page: Any, lab: Lab, workspace: str) -> None:
     """Load JupyterLab once in ``page``, in a workspace of its own, reset and empty."""
-    base, token = lab.split("|")
-    await page.goto(f"{base}/lab/workspaces/{workspace}?reset&token={token}")
+    await page.goto(f"{lab.base}/lab/workspaces/{workspace}?reset&token={lab.token}")
     await page.wait_for_function("() => window.jupyterapp !== undefined", timeout=120_000)
     await page.evaluate("async () => { await window.jupyterapp.restored; }")
 
@@ -353,7 +371,7 @@ BOXES = "boxes"  # the glyph check's control: a browser that cannot see the Chin
 
 
 async def run_all_in_lab(
-    lab: str, browser_path: str, run: list[str], opened: list[str], boxes: str, no_fonts: Path
+    lab: Lab, browser_path: str, run: list[str], opened: list[str], boxes: str, no_fonts: Path
 ) -> dict[str, object]:
     """Every notebook in one browser against one server, in a few pages that each load
     JupyterLab once and open notebook after notebook: ``run`` are run, ``opened`` only
@@ -410,16 +428,30 @@ async def run_all_in_lab(
 
 @pytest.fixture(scope="module")
 def shown(
-    lab: str, browser_path: str, tmp_path_factory: pytest.TempPathFactory
+    lab: Lab, browser_path: str, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, object]:
-    """What each notebook, and the controls, showed (after Run All), side by side."""
+    """What each notebook, and the controls, showed (after Run All), side by side; a
+    failure carries the end of the server's log."""
     twins = [f"zh/{n.name}" for n in TWINS]
     no_fonts = tmp_path_factory.mktemp("no-user-fonts")
-    return asyncio.run(
-        run_all_in_lab(
-            lab, browser_path, [n.name for n in NOTEBOOKS] + [CONTROL], twins, twins[1], no_fonts
+    try:
+        results = asyncio.run(
+            run_all_in_lab(
+                lab,
+                browser_path,
+                [n.name for n in NOTEBOOKS] + [CONTROL],
+                twins,
+                twins[1],
+                no_fonts,
+            )
         )
-    )
+    except Exception as err:
+        raise RuntimeError(f"{err}\nJupyterLab {server_log(lab.workdir)}") from err
+    for key, result in results.items():
+        if isinstance(result, Exception):
+            failure = RuntimeError(f"{result}\nJupyterLab {server_log(lab.workdir)}")
+            results[key] = failure.with_traceback(result.__traceback__)
+    return results
 
 
 def boxes(drawn: object) -> list[dict[str, object]]:
