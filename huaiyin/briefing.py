@@ -145,8 +145,9 @@ def build(
     _prepare_folder(out)
     _remove_stale_temporaries(out)
     executed = asyncio.run(_execute_all(paths, read, progress))
+    exporter = _exporter()  # one for all: making one compiles its templates, about 40 ms
     sections = [
-        _section(path, notebook, lang)
+        _section(path, notebook, exporter, lang)
         for path, notebook, lang in zip(paths, executed, langs, strict=True)
     ]
     documents = {
@@ -529,10 +530,8 @@ async def _execute_all(
 _QUESTION_ZH = "**问题**："
 
 
-def _section(path: Path, notebook: Any, lang: Language = "en") -> Section:
-    title = notebook.cells[0].source.strip().splitlines()[0].removeprefix("# ").strip()
-    if lang == "zh":
-        notebook.cells[0].source = notebook.cells[0].source.replace(_QUESTION_ZH, "", 1)
+def _exporter() -> HTMLExporter:
+    """The notebook-to-HTML converter: outputs only, without cells tagged ``REMOVE_TAG``."""
     exporter = HTMLExporter(
         template_name="basic",
         exclude_input=True,
@@ -542,6 +541,13 @@ def _section(path: Path, notebook: Any, lang: Language = "en") -> Section:
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags={REMOVE_TAG}, enabled=True), enabled=True
     )
+    return exporter
+
+
+def _section(path: Path, notebook: Any, exporter: HTMLExporter, lang: Language = "en") -> Section:
+    title = notebook.cells[0].source.strip().splitlines()[0].removeprefix("# ").strip()
+    if lang == "zh":
+        notebook.cells[0].source = notebook.cells[0].source.replace(_QUESTION_ZH, "", 1)
     body, _ = exporter.from_notebook_node(_for_print(notebook))
     return Section(notebook=path, title=title, body=body)
 
