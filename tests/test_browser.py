@@ -9,6 +9,7 @@ notebooks (JupyterLab saves what it runs), and is stopped by its process id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -314,7 +315,7 @@ async def run_in_lab(page: Any, name: str, run: bool = True, label: str = "") ->
     code_cells = await page.locator(".jp-CodeCell").count()
     if not run:
         await page.wait_for_selector(".jp-OutputArea-output", timeout=120_000)
-        await page.wait_for_timeout(1000)  # let the stored outputs render
+        await stored_outputs_shown(page, stored_image_count(ROOT / "notebooks" / name))
         shown = await what_the_page_shows(page, label or name)
         await close_all(page)
         return shown
@@ -346,12 +347,46 @@ async def run_in_lab(page: Any, name: str, run: bool = True, label: str = "") ->
     return shown
 
 
+async def stored_outputs_shown(page: Any, images: int) -> None:
+    """Wait until an opened notebook shows its ``images`` stored charts, decoded, and every
+    Markdown cell its text. A page that never does is left to the checks, which say what
+    is missing."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+    with contextlib.suppress(PlaywrightTimeoutError):
+        await page.wait_for_function(
+            """images => {
+                const shown = [...document.querySelectorAll(
+                    ".jp-OutputArea-output img[src^='data:image/svg+xml']")];
+                const markdown = [...document.querySelectorAll('.jp-MarkdownCell')];
+                return shown.length === images
+                    && shown.every(i => i.complete && i.naturalWidth > 0)
+                    && markdown.every(
+                        c => c.querySelector('.jp-MarkdownOutput')?.childElementCount > 0);
+            }""",
+            arg=images,
+            timeout=30_000,
+            polling=POLL_MS,
+        )
+
+
+async def next_frames(page: Any) -> None:
+    """Wait for the page to draw two frames (what a scroll brought into view is laid out
+    by then), or 300 ms at most, the fixed wait this replaces."""
+    await page.evaluate(
+        """() => new Promise(done => {
+            requestAnimationFrame(() => requestAnimationFrame(done));
+            setTimeout(done, 300);
+        })"""
+    )
+
+
 async def what_the_page_shows(page: Any, name: str) -> dict[str, object]:
     stderr = page.locator('[data-mime-type="application/vnd.jupyter.stderr"]')
     # The glyphs of the notebook's top, where its title and first text are.
     scroller = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer"
     await page.eval_on_selector(scroller, "e => e.scrollTo(0, 0)")
-    await page.wait_for_timeout(300)
+    await next_frames(page)
     drawn = await glyphs(page)
     await screenshots(page, name)
     return {
