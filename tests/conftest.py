@@ -38,6 +38,29 @@ def data_copy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path
 
 
+BAD_INPUT = "bad_input"
+_BAD_INPUT_CASES = pytest.StashKey[tuple[int, frozenset[Path]]]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Count the bad-input cases as collected, before -k, -m or --deselect leave any out, so
+    that the README's count is checked without collecting the suite a second time."""
+    tests = ROOT / "tests"
+    marked = [item for item in items if item.get_closest_marker(BAD_INPUT)]
+    cases = sum(1 for item in marked if item.path.is_relative_to(tests))
+    config.stash[_BAD_INPUT_CASES] = (cases, frozenset(item.path for item in items))
+
+
+def collected_bad_input_cases(config: pytest.Config) -> int | None:
+    """How many bad-input cases this session collected; None unless it collected every test
+    file whole (not when a test is named, or --lf or --ignore left files out)."""
+    cases, files = config.stash.get(_BAD_INPUT_CASES, (0, frozenset()))
+    every_file = set((ROOT / "tests").glob("test_*.py")) <= files
+    named = any("::" in str(arg) for arg in config.args)
+    return cases if every_file and not named and not config.getoption("lf", False) else None
+
+
 def source_dir() -> Path:
     """The folder with the reports: $HUAIYIN_SOURCE, else ../shared/source/ beside the project."""
     return Path(os.environ.get(SOURCE_ENV, ROOT.parent / "shared" / "source"))
