@@ -11,6 +11,7 @@ import asyncio
 import atexit
 import base64
 import contextlib
+import functools
 import html
 import io
 import itertools
@@ -145,9 +146,8 @@ def build(
     _prepare_folder(out)
     _remove_stale_temporaries(out)
     executed = asyncio.run(_execute_all(paths, read, progress))
-    exporter = _exporter()  # one for all: making one compiles its templates, about 40 ms
     sections = [
-        _section(path, notebook, exporter, lang)
+        _section(path, notebook, lang)
         for path, notebook, lang in zip(paths, executed, langs, strict=True)
     ]
     documents = {
@@ -530,8 +530,12 @@ async def _execute_all(
 _QUESTION_ZH = "**问题**："
 
 
+@functools.cache
 def _exporter() -> HTMLExporter:
-    """The notebook-to-HTML converter: outputs only, without cells tagged ``REMOVE_TAG``."""
+    """The notebook-to-HTML converter: outputs only, without cells tagged ``REMOVE_TAG``.
+
+    One for all notebooks and builds: making one compiles nbconvert's templates (about
+    40 ms), and a conversion keeps nothing from the last one."""
     exporter = HTMLExporter(
         template_name="basic",
         exclude_input=True,
@@ -544,11 +548,11 @@ def _exporter() -> HTMLExporter:
     return exporter
 
 
-def _section(path: Path, notebook: Any, exporter: HTMLExporter, lang: Language = "en") -> Section:
+def _section(path: Path, notebook: Any, lang: Language = "en") -> Section:
     title = notebook.cells[0].source.strip().splitlines()[0].removeprefix("# ").strip()
     if lang == "zh":
         notebook.cells[0].source = notebook.cells[0].source.replace(_QUESTION_ZH, "", 1)
-    body, _ = exporter.from_notebook_node(_for_print(notebook))
+    body, _ = _exporter().from_notebook_node(_for_print(notebook))
     return Section(notebook=path, title=title, body=body)
 
 
