@@ -28,8 +28,9 @@ def find_hidden(text: str) -> tuple[int, str] | None:
     >>> find_hidden("365.5亿元"), find_hidden("365\\u200b.5")
     (None, (3, '\\u200b'))
     """
-    if text.isprintable() and not _BLANK_GLYPHS.search(text):
-        return None  # the common case, decided in C
+    # The common case, decided in C; isascii() is a flag lookup, and no blank glyph is ASCII.
+    if text.isprintable() and (text.isascii() or not _BLANK_GLYPHS.search(text)):
+        return None
     for position, char in enumerate(text):
         if unicodedata.category(char) in _INVISIBLE_CATEGORIES or _BLANK_GLYPHS.match(char):
             return position, char
