@@ -55,11 +55,12 @@ def excluded() -> list[str]:
     import tomllib  # here, so that an older Python gets ensure_env's message, not an ImportError
 
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return list(pyproject["tool"]["uv"]["exclude-dependencies"])
+    return list(pyproject.get("tool", {}).get("uv", {}).get("exclude-dependencies", []))
 
 
 def ensure_env() -> Path:
-    """Create or update .venv so that it holds exactly the locked versions."""
+    """Create .venv, or update it in place, so that it holds the locked versions and none of
+    the packages the lock leaves out."""
     if sys.version_info < MIN_PYTHON:
         sys.exit(
             f"huaiyin needs Python {'.'.join(map(str, MIN_PYTHON))} or later; "
@@ -79,8 +80,9 @@ def ensure_env() -> Path:
     pip = [python, "-m", "pip", "--disable-pip-version-check"]
     # The lock holds every package: pip resolving again would add back what it leaves out.
     run(*pip, "install", "--quiet", "--no-deps", "--requirement", LOCK)
-    # Removed from an environment made before; -qq: no warning where it is not installed.
-    run(*pip, "uninstall", "-qq", "--yes", *excluded())
+    if excluded():  # removed from an environment made before; -qq: none is an error
+        run(*pip, "uninstall", "-qq", "--yes", *excluded())
+    run(*pip, "check")  # without resolving, pip would not notice a package the lock lacks
     # The build backend comes from the lock too, so no unpinned download happens here.
     run(*pip, "install", "--quiet", "--no-deps", "--no-build-isolation", "--editable", ROOT)
     STAMP.write_text(state + "\n")
@@ -152,7 +154,9 @@ def main(argv: list[str]) -> None:
         run(python, *TASKS[task], *rest)
     elif task == "lock":
         python = ensure_env()
-        run(python, "-m", "pip", "install", "--quiet", "uv")
+        # The version the lock was last made with: an older uv may not know
+        # exclude-dependencies, and would put the excluded packages back.
+        run(python, "-m", "pip", "install", "--quiet", "uv>=0.13")
         run(python, "-m", *LOCK_COMMAND)
     else:
         print(__doc__)
