@@ -56,7 +56,7 @@ def collected_bad_input_cases(config: pytest.Config) -> int | None:
     """How many bad-input cases this session collected; None unless it collected every test
     file whole (not when a test is named, or --lf or --ignore left files out)."""
     cases, files = config.stash.get(_BAD_INPUT_CASES, (0, frozenset()))
-    every_file = set((ROOT / "tests").glob("test_*.py")) <= files
+    every_file = set((ROOT / "tests").rglob("test_*.py")) <= files
     named = any("::" in str(arg) for arg in config.args)
     return cases if every_file and not named and not config.getoption("lf", False) else None
 

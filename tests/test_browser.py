@@ -135,7 +135,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator
         json.dumps({"buildCheck": False, "buildAvailable": False})
     )
     port, token = free_port(), secrets.token_hex(16)
-    log = (workdir / SERVER_LOG).open("wb")
     env = {
         **os.environ,
         "JUPYTER_CONFIG_DIR": str(workdir / ".jupyter"),
@@ -143,30 +142,32 @@ def lab(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator
         "JUPYTER_DATA_DIR": str(workdir / ".data"),
     }
     env.pop("MPLBACKEND", None)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "lab",
-            "--no-browser",
-            "--allow-root",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={workdir}",
-            f"--LabApp.user_settings_dir={settings}",
-            "--LabApp.news_url=",
-            "--ServerApp.port_retries=0",
-            # window.jupyterapp: a page opens notebook after notebook without reloading Lab.
-            "--LabApp.expose_app_in_browser=True",
-        ],
-        cwd=workdir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    env["PYTHONUNBUFFERED"] = "1"  # its log is complete when it is killed
+    with (workdir / SERVER_LOG).open("wb") as log:  # the server keeps its own copy
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jupyter",
+                "lab",
+                "--no-browser",
+                "--allow-root",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={port}",
+                f"--IdentityProvider.token={token}",
+                f"--ServerApp.root_dir={workdir}",
+                f"--LabApp.user_settings_dir={settings}",
+                "--LabApp.news_url=",
+                "--ServerApp.port_retries=0",
+                # window.jupyterapp: a page opens notebook after notebook without reloading Lab.
+                "--LabApp.expose_app_in_browser=True",
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -186,7 +187,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator
         # folder has nothing to save, and its graceful stop took about 3 s.
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
-        log.close()
 
 
 SERVER_LOG = "server.log"
@@ -313,9 +313,12 @@ async def run_in_lab(page: Any, name: str, run: bool = True, label: str = "") ->
         polling=POLL_MS,
     )
     code_cells = await page.locator(".jp-CodeCell").count()
+    # As many charts as the stored notebook shows (the control, made here, shows none).
+    stored = ROOT / "notebooks" / name
+    charts = stored_image_count(stored) if stored.is_file() else 0
     if not run:
         await page.wait_for_selector(".jp-OutputArea-output", timeout=120_000)
-        await stored_outputs_shown(page, stored_image_count(ROOT / "notebooks" / name))
+        await outputs_shown(page, charts)
         shown = await what_the_page_shows(page, label or name)
         await close_all(page)
         return shown
@@ -342,15 +345,15 @@ async def run_in_lab(page: Any, name: str, run: bool = True, label: str = "") ->
         timeout=240_000,
         polling=POLL_MS,
     )
+    await outputs_shown(page, charts)
     shown = await what_the_page_shows(page, label or name)
     await close_all(page)
     return shown
 
 
-async def stored_outputs_shown(page: Any, images: int) -> None:
-    """Wait until an opened notebook shows its ``images`` stored charts, decoded, and every
-    Markdown cell its text. A page that never does is left to the checks, which say what
-    is missing."""
+async def outputs_shown(page: Any, images: int) -> None:
+    """Wait until the notebook shows its ``images`` charts, decoded, and every Markdown cell
+    its text. A page that never does is left to the checks, which say what is missing."""
     from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
     with contextlib.suppress(PlaywrightTimeoutError):
@@ -484,7 +487,10 @@ def shown(
         raise RuntimeError(f"{err}\nJupyterLab {server_log(lab.workdir)}") from err
     for key, result in results.items():
         if isinstance(result, Exception):
-            failure = RuntimeError(f"{result}\nJupyterLab {server_log(lab.workdir)}")
+            failure = RuntimeError(
+                f"{type(result).__name__}: {result}\nJupyterLab {server_log(lab.workdir)}"
+            )
+            failure.__cause__ = result
             results[key] = failure.with_traceback(result.__traceback__)
     return results
 
@@ -528,6 +534,7 @@ def test_chinese_notebook_shows_chinese_in_jupyterlab(shown: dict[str, object], 
     assert page["stderr"] == [] and page["tables"] >= 1, page  # type: ignore[operator]
     widths = page["image_widths"]
     assert isinstance(widths, list) and len(widths) == stored_image_count(twin), widths
+    assert all(w > 100 for w in widths), widths
     drawn = page["glyphs"]
     assert {d["kind"] for d in drawn} == set(PROBED), drawn  # type: ignore[attr-defined]
     assert not boxes(drawn), f"{SETUP_HINT}: {boxes(drawn)}"
