@@ -80,7 +80,7 @@ def ensure_env() -> Path:
     pip = [python, "-m", "pip", "--disable-pip-version-check"]
     # The lock holds every package: pip resolving again would add back what it leaves out.
     run(*pip, "install", "--quiet", "--no-deps", "--requirement", LOCK)
-    if excluded():  # removed from an environment made before; -qq: none is an error
+    if excluded():  # from an environment made before; -qq: no warning for one already absent
         run(*pip, "uninstall", "-qq", "--yes", *excluded())
     run(*pip, "check")  # without resolving, pip would not notice a package the lock lacks
     # The build backend comes from the lock too, so no unpinned download happens here.

@@ -535,7 +535,7 @@ def _exporter() -> HTMLExporter:
     """The notebook-to-HTML converter: outputs only, without cells tagged ``REMOVE_TAG``.
 
     One for all notebooks and builds: making one compiles nbconvert's templates (about
-    40 ms), and a conversion keeps nothing from the last one."""
+    40 ms), and no conversion depends on the one before."""
     exporter = HTMLExporter(
         template_name="basic",
         exclude_input=True,
