@@ -110,8 +110,12 @@ def typed(
         # The nullable Float64 keeps blanks of an optional column visible as <NA>, not NaN.
         return pd.arrays.FloatingArray(numbers, np.isnan(numbers))
     if kind == "date":
-        dates = [None if cell in blanks else date.fromisoformat(cell) for cell in distinct]
-        return pd.to_datetime(pd.Series(np.array(dates, dtype=object)[codes], dtype="object"))
+        # Days straight to NumPy's datetime64, at the second resolution pandas gives dates:
+        # pd.to_datetime would infer a format first, at about 0.4 ms on its first call.
+        days = [
+            np.datetime64("NaT") if cell in blanks else np.datetime64(cell) for cell in distinct
+        ]
+        return pd.Series(np.array(days, dtype="datetime64[s]")[codes])
     if categories is not None:
         position = {category: i for i, category in enumerate(categories)}
         lookup = np.array([position.get(c, -1) for c in distinct], dtype=np.intp)
