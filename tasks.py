@@ -80,8 +80,9 @@ def ensure_env() -> Path:
     pip = [python, "-m", "pip", "--disable-pip-version-check"]
     # The lock holds every package: pip resolving again would add back what it leaves out.
     run(*pip, "install", "--quiet", "--no-deps", "--requirement", LOCK)
-    if excluded():  # from an environment made before; -qq: no warning for one already absent
-        run(*pip, "uninstall", "-qq", "--yes", *excluded())
+    left_out = excluded()
+    if left_out:  # from an environment made before; -qq: no warning for one already absent
+        run(*pip, "uninstall", "-qq", "--yes", *left_out)
     run(*pip, "check")  # without resolving, pip would not notice a package the lock lacks
     # The build backend comes from the lock too, so no unpinned download happens here.
     run(*pip, "install", "--quiet", "--no-deps", "--no-build-isolation", "--editable", ROOT)
