@@ -167,7 +167,7 @@ def build(
     written: list[_Rendered] = []
     try:
         with tempfile.TemporaryDirectory(prefix=f"{FONT_DIR_PREFIX}{os.getpid()}-") as font_dir:
-            text = "".join(body for _, body in documents.values())
+            text = "".join(body + _chart_text(body) for _, body in documents.values())
             stylesheet = _stylesheet(Path(font_dir), text)
             _render_all(documents, stylesheet, written)
         _publish(out, [(r.target, r.temporary) for r in written])
@@ -666,7 +666,9 @@ async def _execute(path: Path, notebook: Any) -> Any:
 
 
 async def _run_cells(client: NotebookClient, path: Path, notebook: Any) -> Any:
-    async with client.async_setup_kernel():
+    # Charts with their text as text: the PDF embeds the face it is drawn from (see fonts).
+    environment = {**os.environ, fonts.CHART_TEXT_ENV: "text"}
+    async with client.async_setup_kernel(env=environment):
         for index, cell in enumerate(notebook.cells):
             first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
             where = f"{path}: cell {index} (id {cell.get('id', '?')}, starting {first_line!r})"
@@ -750,6 +752,18 @@ def _image_problem(mime: str, content: Any) -> str | None:
     except Exception:  # base64, PIL and XML each raise their own errors for broken data
         return f"a broken {mime} image"
     return None
+
+
+_SVG_IMAGE = re.compile(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
+
+
+def _chart_text(body: str) -> str:
+    """The words and numbers of the body's charts: SVG images whose text the PDF draws from
+    the subset face, as the body's own text (see ``fonts.CHART_TEXT_ENV``)."""
+    return "".join(
+        "".join(ElementTree.fromstring(base64.b64decode(data)).itertext())
+        for data in _SVG_IMAGE.findall(body)
+    )
 
 
 def _first_line(text: object) -> str:
@@ -979,7 +993,9 @@ def _render_pdf(
     os.close(handle)
     temporary = Path(name)
     try:
-        rendered.write_pdf(temporary)
+        # Tagged: headings, paragraphs, tables and figures are marked as such, for screen
+        # readers and for reflowing on a phone, and a chart's words are told from the text's.
+        rendered.write_pdf(temporary, pdf_tags=True)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; publish as a normal file

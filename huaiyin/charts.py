@@ -10,6 +10,7 @@ or WenQuanYi; of a ``.ttc`` collection, the Simplified Chinese face.
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 
 from huaiyin.derive import SYMBOLS
-from huaiyin.fonts import FONT_ENV, SC_FAMILIES, FontNotFoundError, find_sc_face
+from huaiyin.fonts import CHART_TEXT_ENV, FONT_ENV, SC_FAMILIES, FontNotFoundError, find_sc_face
 from huaiyin.glossary import TERMS, language
 from huaiyin.present import SIGN_WORDS, bound_number, period_words
 from huaiyin.tables import Figure, load_table
@@ -100,9 +101,9 @@ def set_theme(
             "savefig.dpi": 150,
             "axes.axisbelow": True,  # gridlines behind bars and value labels
             # SVG, the same bytes on every run: nbval compares it as text, so a chart is tested
-            # like a table, and PDFs get vector graphics. Text is drawn as paths: no font needed.
+            # like a table, and PDFs get vector graphics. Text as outlines unless asked otherwise.
             "svg.hashsalt": "huaiyin",
-            "svg.fonttype": "path",
+            "svg.fonttype": _svg_fonttype(),
         },
     )
     _show_as_svg()
@@ -110,6 +111,20 @@ def set_theme(
     others = [f for f in mpl.rcParams["font.sans-serif"] if f != font.family]
     mpl.rcParams["font.sans-serif"] = [font.family, *others]
     return font
+
+
+# What CHART_TEXT_ENV may ask for, and matplotlib's name for it.
+_SVG_FONTTYPES = {"outlines": "path", "text": "none"}
+
+
+def _svg_fonttype() -> str:
+    asked = os.environ.get(CHART_TEXT_ENV, "outlines")
+    if asked not in _SVG_FONTTYPES:
+        raise ValueError(
+            f"{CHART_TEXT_ENV}={asked!r} is not a way to draw chart text; valid: "
+            f"{', '.join(_SVG_FONTTYPES)} (the default: outlines)"
+        )
+    return _SVG_FONTTYPES[asked]
 
 
 def label(fig: Figure, lang: Lang | None = None) -> str:

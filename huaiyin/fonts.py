@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape
 from fontTools.ttLib import TTCollection, TTFont
 
 __all__ = [
+    "CHART_TEXT_ENV",
     "FONT_ENV",
     "SC_FAMILIES",
     "FontNotFoundError",
@@ -33,6 +34,12 @@ __all__ = [
 ]
 
 FONT_ENV = "HUAIYIN_CJK_FONT"
+# How a chart's SVG holds its text: "outlines" (the default), glyphs drawn as paths, which need
+# no font where the chart is shown, as in a browser without a Chinese font; or "text", drawn
+# from the face by whatever shows it. The briefing asks its kernels for text: its PDFs embed
+# the face, WeasyPrint lays text out about three times faster than it draws outlines, and
+# readers can search and copy a chart's words and numbers.
+CHART_TEXT_ENV = "HUAIYIN_CHART_TEXT"
 # Families that draw Simplified Chinese, best first.
 SC_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei")
 _FILE_HINTS = ("notosanscjk", "notosanssc", "wqy-microhei", "wqy-zenhei")

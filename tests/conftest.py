@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import hashlib
 import json
@@ -10,9 +11,11 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_raw
 import pytest
 
 import huaiyin
@@ -109,6 +112,43 @@ def pdf_text(path: Path) -> str:
     """The text of every page of a PDF, as a reader's copy-and-paste would give it."""
     document = pdfium.PdfDocument(path)
     return "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+
+
+def running_text(path: Path) -> str:
+    """The text of every page of a PDF without its charts' text: what the pages say in
+    sentences and tables. It needs a tagged PDF, where the text of HTML is marked ``Span``
+    (a chart's is marked ``Figure``, or sits in a form of its own)."""
+    document = pdfium.PdfDocument(path)
+    pages = []
+    tagged = False
+    for page in document:
+        textpage = page.get_textpage()
+        kept, running = [], True
+        for index in range(textpage.count_chars()):
+            text_object = pdfium_raw.FPDFText_GetTextObject(textpage, index)
+            # A line break or space that pdfium adds between runs of text goes with the run
+            # before it.
+            if text_object:
+                running = "Span" in _marks(text_object)
+                tagged = tagged or running
+            if running:
+                kept.append(textpage.get_text_range(index, 1))
+        pages.append("".join(kept))
+    assert tagged, f"{path.name} is not tagged: its running text cannot be told from its charts'"
+    return "\n".join(pages)
+
+
+def _marks(page_object: Any) -> list[str]:
+    """The names of the marked-content sequences (``Span``, ``Figure``) an object is in."""
+    names = []
+    for number in range(pdfium_raw.FPDFPageObj_CountMarks(page_object)):
+        mark = pdfium_raw.FPDFPageObj_GetMark(page_object, number)
+        size = ctypes.c_ulong()
+        pdfium_raw.FPDFPageObjMark_GetName(mark, None, 0, ctypes.byref(size))
+        name = (ctypes.c_ushort * (size.value // 2 + 1))()  # UTF-16, with its terminator
+        pdfium_raw.FPDFPageObjMark_GetName(mark, name, size.value, ctypes.byref(size))
+        names.append(bytes(name)[: size.value].decode("utf-16-le").rstrip("\x00"))
+    return names
 
 
 GUARD = ROOT / "tests" / "netguard"

@@ -367,6 +367,33 @@ def test_svg_output_is_the_same_bytes_every_time(tmp_path: Path) -> None:
     assert b"<text" not in outputs[0], "text is drawn as paths: no font is needed to view it"
 
 
+@pytest.mark.parametrize(
+    ("asked", "fonttype"), [(None, "path"), ("outlines", "path"), ("text", "none")]
+)
+def test_chart_text_is_outlines_unless_text_is_asked_for(
+    asked: str | None, fonttype: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Notebooks keep outlines, which a browser without a Chinese font still shows; the
+    briefing's kernels ask for text, drawn from the face its PDFs embed."""
+    if asked is None:
+        monkeypatch.delenv(fonts.CHART_TEXT_ENV, raising=False)
+    else:
+        monkeypatch.setenv(fonts.CHART_TEXT_ENV, asked)
+    with matplotlib.rc_context():
+        charts.set_theme()
+        assert matplotlib.rcParams["svg.fonttype"] == fonttype
+
+
+def test_an_unknown_way_to_draw_chart_text_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(fonts.CHART_TEXT_ENV, "glyphs")
+    with matplotlib.rc_context(), pytest.raises(ValueError) as caught:
+        charts.set_theme()
+    assert str(caught.value) == (
+        "HUAIYIN_CHART_TEXT='glyphs' is not a way to draw chart text; valid: outlines, text "
+        "(the default: outlines)"
+    )
+
+
 def test_a_note_joins_the_source_line() -> None:
     charts.set_theme()
     fig = charts.figures_chart(
