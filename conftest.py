@@ -18,8 +18,10 @@ ROOT = Path(__file__).resolve().parent
 def pytest_configure(config: pytest.Config) -> None:
     if getattr(config.option, "nbval", False) and not config.option.nbval_sanitize_with:
         config.option.nbval_sanitize_with = str(ROOT / "notebooks" / "sanitize.cfg")
-    # Inherited by the kernels: stable hashing (set order), and inline figures (a global
-    # MPLBACKEND=Agg would make every figure vanish from the outputs).
+    # Inherited by the kernels: stable hashing (set order), inline figures (a global
+    # MPLBACKEND=Agg would make every figure vanish from the outputs), and chart text as the
+    # stored outputs hold it, in outlines (HUAIYIN_CHART_TEXT is for the briefing's kernels).
     os.environ["PYTHONHASHSEED"] = "0"
     os.environ["SOURCE_DATE_EPOCH"] = "0"
-    os.environ.pop("MPLBACKEND", None)
+    for name in ("MPLBACKEND", "HUAIYIN_CHART_TEXT"):
+        os.environ.pop(name, None)

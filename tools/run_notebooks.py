@@ -42,6 +42,7 @@ from nbclient import NotebookClient
 from huaiyin import tables
 from huaiyin.datapackage import read_datapackage
 from huaiyin.errors import DataError
+from huaiyin.fonts import CHART_TEXT_ENV
 from huaiyin.printed import reprint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +62,9 @@ CAUGHT = ("Cell outputs differ", "Cell execution caused an exception")
 CONTROL = CHINESE / "05-governance.ipynb"
 CONTROL_COPY = f"control/{CONTROL.relative_to(ROOT).as_posix()}"
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "0"}
+# What would change the outputs: MPLBACKEND=Agg drops every figure, and HUAIYIN_CHART_TEXT
+# (for the briefing's kernels) would store chart text as text instead of outlines.
+UNSET_FOR_KERNELS = ("MPLBACKEND", CHART_TEXT_ENV)
 
 
 def notebook_paths(names: list[str] | None = None) -> list[Path]:
@@ -115,7 +119,8 @@ def execute(path: Path) -> None:
             cell.outputs, cell.execution_count = [], None
         cell.metadata.pop("execution", None)
     os.environ.update(KERNEL_ENV)
-    os.environ.pop("MPLBACKEND", None)
+    for name in UNSET_FOR_KERNELS:
+        os.environ.pop(name, None)
     client = NotebookClient(
         nb,
         kernel_name="python3",
@@ -314,7 +319,7 @@ def nbval_cells(scratch: Path, notebooks: list[Path], workers: int) -> dict[tupl
     ini file, a conftest.py in a folder above, PYTEST_ADDOPTS) is read.
     """
     env = {**os.environ, **KERNEL_ENV, "JUPYTER_PATH": str(scratch)}
-    for name in ("MPLBACKEND", "PYTEST_ADDOPTS"):
+    for name in (*UNSET_FOR_KERNELS, "PYTEST_ADDOPTS"):
         env.pop(name, None)
     report = scratch / "nbval.xml"
     parallel = ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
