@@ -20,7 +20,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.nbval_sanitize_with = str(ROOT / "notebooks" / "sanitize.cfg")
     # Inherited by the kernels: stable hashing (set order), inline figures (a global
     # MPLBACKEND=Agg would make every figure vanish from the outputs), and chart text as the
-    # stored outputs hold it, in outlines (HUAIYIN_CHART_TEXT is for the briefing's kernels).
+    # stored outputs hold it, in outlines (HUAIYIN_CHART_TEXT, huaiyin.fonts.CHART_TEXT_ENV, is
+    # for the briefing's kernels; named, not imported, to keep huaiyin out of pytest's set-up).
     os.environ["PYTHONHASHSEED"] = "0"
     os.environ["SOURCE_DATE_EPOCH"] = "0"
     for name in ("MPLBACKEND", "HUAIYIN_CHART_TEXT"):

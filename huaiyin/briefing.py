@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 from urllib.request import url2pathname
 from xml.etree import ElementTree
 
@@ -667,7 +667,9 @@ async def _execute(path: Path, notebook: Any) -> Any:
 
 async def _run_cells(client: NotebookClient, path: Path, notebook: Any) -> Any:
     # Charts with their text as text: the PDF embeds the face it is drawn from (see fonts).
+    # Without MPLBACKEND: a global Agg backend would keep every chart out of the outputs.
     environment = {**os.environ, fonts.CHART_TEXT_ENV: "text"}
+    environment.pop("MPLBACKEND", None)
     async with client.async_setup_kernel(env=environment):
         for index, cell in enumerate(notebook.cells):
             first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
@@ -754,16 +756,26 @@ def _image_problem(mime: str, content: Any) -> str | None:
     return None
 
 
-_SVG_IMAGE = re.compile(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
+# An SVG image given as a data URI, base64 or percent-encoded, in either kind of quotes.
+_SVG_IMAGE = re.compile(r"""src=(["'])data:image/svg\+xml([^,"']*),(.*?)\1""", re.DOTALL)
 
 
 def _chart_text(body: str) -> str:
-    """The words and numbers of the body's charts: SVG images whose text the PDF draws from
-    the subset face, as the body's own text (see ``fonts.CHART_TEXT_ENV``)."""
-    return "".join(
-        "".join(ElementTree.fromstring(base64.b64decode(data)).itertext())
-        for data in _SVG_IMAGE.findall(body)
-    )
+    """The words and numbers of the body's SVG images: a chart's text is drawn from the
+    subset face too (see ``fonts.CHART_TEXT_ENV``)."""
+    texts = []
+    for _, parameters, data in _SVG_IMAGE.findall(body):
+        try:
+            encoded = html.unescape(data)
+            svg = (
+                base64.b64decode(encoded)
+                if parameters.endswith(";base64")
+                else unquote_to_bytes(encoded)
+            )
+            texts.append("".join(ElementTree.fromstring(svg).itertext()))
+        except (ValueError, ElementTree.ParseError):  # binascii.Error is a ValueError
+            continue  # WeasyPrint cannot draw it either, and the build then says so
+    return "".join(texts)
 
 
 def _first_line(text: object) -> str:
@@ -771,11 +783,15 @@ def _first_line(text: object) -> str:
     return lines[0][:200] if lines else ""
 
 
+_LIST_MARKERS = "•◦▪"  # disc, circle, square
+
+
 def _stylesheet(font_dir: Path, text: str) -> str:
     face = fonts.find_sc_face()
-    # Everything the PDFs print: the documents, and the stylesheet's own generated text.
+    # Everything the PDFs print: the documents, the stylesheet's own generated text, and the
+    # markers of lists, which WeasyPrint's default stylesheet adds.
     css = files("huaiyin").joinpath("briefing.css").read_text(encoding="utf-8")
-    font_file = fonts.extract(face, font_dir, text=html.unescape(text) + css)
+    font_file = fonts.extract(face, font_dir, text=html.unescape(text) + css + _LIST_MARKERS)
     # The face's own family name, so that the PDF's font list names the SC face.
     return (
         f'@font-face {{ font-family: "{face.family}"; src: url("{font_file.as_uri()}"); }}\n'
@@ -993,8 +1009,8 @@ def _render_pdf(
     os.close(handle)
     temporary = Path(name)
     try:
-        # Tagged: headings, paragraphs, tables and figures are marked as such, for screen
-        # readers and for reflowing on a phone, and a chart's words are told from the text's.
+        # Tagged: headings, paragraphs, tables and figures are marked as such, so that a
+        # chart's words can be told from the running text (the tests do).
         rendered.write_pdf(temporary, pdf_tags=True)
         umask = os.umask(0)
         os.umask(umask)

@@ -118,7 +118,7 @@ _SVG_FONTTYPES = {"outlines": "path", "text": "none"}
 
 
 def _svg_fonttype() -> str:
-    asked = os.environ.get(CHART_TEXT_ENV, "outlines")
+    asked = os.environ.get(CHART_TEXT_ENV) or "outlines"  # set but empty: the default
     if asked not in _SVG_FONTTYPES:
         raise ValueError(
             f"{CHART_TEXT_ENV}={asked!r} is not a way to draw chart text; valid: "

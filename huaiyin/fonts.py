@@ -38,7 +38,8 @@ FONT_ENV = "HUAIYIN_CJK_FONT"
 # no font where the chart is shown, as in a browser without a Chinese font; or "text", drawn
 # from the face by whatever shows it. The briefing asks its kernels for text: its PDFs embed
 # the face, WeasyPrint lays text out about three times faster than it draws outlines, and
-# readers can search and copy a chart's words and numbers.
+# readers can search and copy a chart's words and numbers. It is named here, with the font,
+# so that the briefing and the tools can set it without importing matplotlib.
 CHART_TEXT_ENV = "HUAIYIN_CHART_TEXT"
 # Families that draw Simplified Chinese, best first.
 SC_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei")

@@ -116,26 +116,62 @@ def pdf_text(path: Path) -> str:
 
 def running_text(path: Path) -> str:
     """The text of every page of a PDF without its charts' text: what the pages say in
-    sentences and tables. It needs a tagged PDF, where the text of HTML is marked ``Span``
-    (a chart's is marked ``Figure``, or sits in a form of its own)."""
-    document = pdfium.PdfDocument(path)
+    sentences and tables (see :func:`running_pages`)."""
+    return "\n".join(running_pages(path))
+
+
+def running_pages(path: Path) -> list[str]:
+    """Each page's text without its charts' text. It reads the tags of a tagged PDF."""
     pages = []
-    tagged = False
-    for page in document:
+    for page in pdfium.PdfDocument(path):
         textpage = page.get_textpage()
-        kept, running = [], True
-        for index in range(textpage.count_chars()):
-            text_object = pdfium_raw.FPDFText_GetTextObject(textpage, index)
-            # A line break or space that pdfium adds between runs of text goes with the run
-            # before it.
-            if text_object:
-                running = "Span" in _marks(text_object)
-                tagged = tagged or running
-            if running:
-                kept.append(textpage.get_text_range(index, 1))
-        pages.append("".join(kept))
-    assert tagged, f"{path.name} is not tagged: its running text cannot be told from its charts'"
-    return "\n".join(pages)
+        running = in_running_text(page, textpage)
+        pages.append("".join(textpage.get_text_range(i, 1) for i in running))
+    return pages
+
+
+def in_running_text(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> list[int]:
+    """The indices of a page's characters that are running text, not a chart's.
+
+    In a tagged PDF, the text of HTML is marked ``Span``, and a chart is marked ``Figure``
+    (its text may sit in forms of its own, which are not marked again). Any other text fails:
+    it cannot be told apart. A line break or space that pdfium adds between runs of text goes
+    with the run before it.
+    """
+    in_charts = {
+        _address(inner)
+        for outer in page.get_objects(max_depth=0)
+        if "Figure" in _marks(outer.raw)
+        for inner in _inside(outer.raw)
+    }
+    kept, running = [], True
+    for index in range(textpage.count_chars()):
+        text_object = pdfium_raw.FPDFText_GetTextObject(textpage.raw, index)
+        if text_object:
+            marks = _marks(text_object)
+            running = "Span" in marks
+            chart = "Figure" in marks or _address(text_object) in in_charts
+            assert running != chart, (
+                f"text {textpage.get_text_range(index, 1)!r} marked {marks}: neither running "
+                "text (Span) nor a chart's (Figure); is the PDF tagged?"
+            )
+        if running:
+            kept.append(index)
+    return kept
+
+
+def _inside(page_object: Any) -> list[Any]:
+    """The objects a form holds, at any depth."""
+    found = []
+    if pdfium_raw.FPDFPageObj_GetType(page_object) == pdfium_raw.FPDF_PAGEOBJ_FORM:
+        for number in range(pdfium_raw.FPDFFormObj_CountObjects(page_object)):
+            inner = pdfium_raw.FPDFFormObj_GetObject(page_object, number)
+            found += [inner, *_inside(inner)]
+    return found
+
+
+def _address(page_object: Any) -> int:
+    return ctypes.cast(page_object, ctypes.c_void_p).value or 0
 
 
 def _marks(page_object: Any) -> list[str]:
@@ -144,9 +180,9 @@ def _marks(page_object: Any) -> list[str]:
     for number in range(pdfium_raw.FPDFPageObj_CountMarks(page_object)):
         mark = pdfium_raw.FPDFPageObj_GetMark(page_object, number)
         size = ctypes.c_ulong()
-        pdfium_raw.FPDFPageObjMark_GetName(mark, None, 0, ctypes.byref(size))
+        assert pdfium_raw.FPDFPageObjMark_GetName(mark, None, 0, ctypes.byref(size))
         name = (ctypes.c_ushort * (size.value // 2 + 1))()  # UTF-16, with its terminator
-        pdfium_raw.FPDFPageObjMark_GetName(mark, name, size.value, ctypes.byref(size))
+        assert pdfium_raw.FPDFPageObjMark_GetName(mark, name, size.value, ctypes.byref(size))
         names.append(bytes(name)[: size.value].decode("utf-16-le").rstrip("\x00"))
     return names
 
@@ -154,9 +190,17 @@ def _marks(page_object: Any) -> list[str]:
 GUARD = ROOT / "tests" / "netguard"
 
 
-def guarded(args: list[str], log: Path) -> subprocess.CompletedProcess[str]:
-    """Run a command with the network guard in every Python process it starts."""
-    env = {**os.environ, "PYTHONPATH": str(GUARD), "HUAIYIN_NETGUARD_LOG": str(log)}
+def guarded(
+    args: list[str], log: Path, settings: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command with the network guard in every Python process it starts, and the
+    environment ``settings`` besides."""
+    env = {
+        **os.environ,
+        **(settings or {}),
+        "PYTHONPATH": str(GUARD),
+        "HUAIYIN_NETGUARD_LOG": str(log),
+    }
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
 
 
@@ -188,7 +232,11 @@ def briefing_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
             folder.mkdir(exist_ok=True)
             log = folder / "net.log"
             args = [sys.executable, "-m", "huaiyin", "brief", "--out", str(folder / "pdf")]
-            result = guarded(args, log)
+            # No fontconfig set-up of the user's, such as the font `huaiyin browser-font`
+            # offers browsers: the font the build embeds must draw every character itself, and
+            # a character it lacks shows as another font in the PDF.
+            (folder / "no-user-fonts").mkdir()
+            result = guarded(args, log, {"XDG_CONFIG_HOME": str(folder / "no-user-fonts")})
             network = log.read_text(encoding="utf-8") if log.exists() else ""
             done = [result.args, result.returncode, result.stdout, result.stderr, network]
             record.write_text(json.dumps(done), encoding="utf-8")

@@ -659,8 +659,9 @@ def markdown_notebook(folder: Path, text: str) -> Path:
         ("![pic](pic.png)", "is a file outside the briefing; briefings are built offline"),
         ('<img src="file:///etc/hostname">', "is a file outside the briefing"),
         ("![](data:image/png;base64,AAAAAAAA)", "an image cannot be drawn"),
+        ("![](data:image/svg+xml;base64,PHN2Zz48YnJva2Vu)", "an image cannot be drawn"),
     ],
-    ids=["relative-file", "absolute-file", "broken-data-uri"],
+    ids=["relative-file", "absolute-file", "broken-data-uri", "broken-svg-data-uri"],
 )
 def test_images_a_briefing_cannot_show_fail_the_build(
     tmp_path: Path, markdown: str, message: str

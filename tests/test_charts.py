@@ -368,7 +368,7 @@ def test_svg_output_is_the_same_bytes_every_time(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("asked", "fonttype"), [(None, "path"), ("outlines", "path"), ("text", "none")]
+    ("asked", "fonttype"), [(None, "path"), ("", "path"), ("outlines", "path"), ("text", "none")]
 )
 def test_chart_text_is_outlines_unless_text_is_asked_for(
     asked: str | None, fonttype: str, monkeypatch: pytest.MonkeyPatch
@@ -384,6 +384,7 @@ def test_chart_text_is_outlines_unless_text_is_asked_for(
         assert matplotlib.rcParams["svg.fonttype"] == fonttype
 
 
+@pytest.mark.bad_input
 def test_an_unknown_way_to_draw_chart_text_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(fonts.CHART_TEXT_ENV, "glyphs")
     with matplotlib.rc_context(), pytest.raises(ValueError) as caught:

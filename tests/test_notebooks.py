@@ -106,6 +106,11 @@ def test_at_least_two_charts_each_an_svg_that_nbval_compares(path: Path) -> None
         assert re.search(r"charts\.(bar|figures|rank)_chart\(", cell.source), (
             "charts go through the house style helpers"
         )
+        svg = "".join(o["data"]["image/svg+xml"] for o in cell.outputs if _images(o))
+        assert "<text" not in svg, (
+            f"{cell.id}: chart text is stored as text, which a browser without a Chinese font "
+            f"cannot show; was the notebook saved from a kernel with {fonts.CHART_TEXT_ENV}=text?"
+        )
 
 
 def _images(output: nbformat.NotebookNode) -> list[str]:
