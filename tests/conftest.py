@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -120,14 +121,15 @@ def running_text(path: Path) -> str:
     return "\n".join(running_pages(path))
 
 
-def running_pages(path: Path) -> list[str]:
+@functools.cache  # the suite's PDFs are built once; reading the tags of one takes 0.3 s
+def running_pages(path: Path) -> tuple[str, ...]:
     """Each page's text without its charts' text. It reads the tags of a tagged PDF."""
     pages = []
     for page in pdfium.PdfDocument(path):
         textpage = page.get_textpage()
         running = in_running_text(page, textpage)
         pages.append("".join(textpage.get_text_range(i, 1) for i in running))
-    return pages
+    return tuple(pages)
 
 
 def in_running_text(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> list[int]:
