@@ -538,6 +538,8 @@ def _exporter() -> HTMLExporter:
     40 ms), and no conversion depends on the one before."""
     exporter = HTMLExporter(
         template_name="basic",
+        # nbconvert's basic template, but a chart gets a text alternative (see the file).
+        template_file=str(files("huaiyin").joinpath("briefing.html.j2")),
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
@@ -624,12 +626,20 @@ def _for_print(notebook: Any) -> Any:
             text = nbformat.v4.new_output("display_data", data={"text/markdown": cell.source})
             after.outputs.insert(0, text)
             after.metadata.setdefault("tags", []).append(CHART_TAG)
+            after.metadata["alt"] = _chart_name(cell.source)
             cell.metadata.setdefault("tags", []).append(REMOVE_TAG)
             continue
         lines = [line for line in cell.source.splitlines() if line.strip()]
         if lines and lines[-1].lstrip().startswith("#"):
             cell.metadata.setdefault("tags", []).append(KEEP_TAG)
     return notebook
+
+
+def _chart_name(markdown: str) -> str:
+    """What the text introducing a chart calls it: its heading (图：…), else its first line."""
+    lines = [line.strip() for line in markdown.splitlines() if line.strip()]
+    headings = [line.lstrip("#").strip() for line in lines if line.startswith("#")]
+    return (headings or lines or [""])[0]
 
 
 async def _execute(path: Path, notebook: Any) -> Any:

@@ -8,6 +8,7 @@ import re
 import statistics
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import PIL.Image
@@ -351,6 +352,34 @@ def test_charts_print_their_words_as_text_in_the_simplified_chinese_face(
     face = fonts.find_sc_face().family.replace(" ", "-")  # as WeasyPrint names the font
     names = fonts_of_characters(path)
     assert names and all(re.fullmatch(rf"[A-Z]{{6}}\+{face}(-Bold)?", n) for n in names), names
+
+
+def figure_alternatives(path: Path) -> list[str | None]:
+    """The text alternative (``/Alt``) of every figure in a tagged PDF's structure."""
+    found: list[str | None] = []
+
+    def walk(node: Any) -> None:
+        node = node.get_object()
+        if isinstance(node, dict):
+            if node.get("/S") == "/Figure":
+                found.append(node.get("/Alt"))
+            kids = node.get("/K")
+            for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+                walk(kid)
+
+    walk(PdfReader(path).trailer["/Root"]["/StructTreeRoot"])
+    return found
+
+
+@pytest.mark.parametrize("name", PDF_NAMES)
+def test_every_chart_is_described_by_its_heading(built: tuple[Path, list[str]], name: str) -> None:
+    """A screen reader gives a chart's heading (图：…), not nbconvert's "No description has
+    been provided for this image"."""
+    path = built[0] / name
+    alternatives = figure_alternatives(path)
+    running = "".join(running_text(path).split())
+    assert alternatives, f"{name}: no figure"
+    assert all(a and "".join(a.split()) in running for a in alternatives), alternatives
 
 
 def test_the_font_subset_takes_in_the_text_of_svg_images() -> None:
