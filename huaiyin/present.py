@@ -292,9 +292,9 @@ def derived_table(
         shown = {SYMBOLS[r.qualifier] for r in hedged}
         signs = [sign for sign in SIGN_WORDS if sign in shown]
         if language() == "zh":
-            meanings = [f"“{term(sign)}”表示{_SIGN_MEANINGS_ZH[sign]}" for sign in signs]
-            bounds = "；所示界限值经取整后仍然成立" if {">", "<"} & set(signs) else ""
-            note += f"{'，'.join(meanings)}{bounds}。"
+            meanings = "；".join(f"“{term(sign)}”表示{_SIGN_MEANINGS_ZH[sign]}" for sign in signs)
+            bounded = "舍入后表述仍然成立。" if {">", "<"} & set(signs) else ""
+            note += f"{meanings}。{bounded}"
         else:
             words = ", ".join(f"{sign} {term(sign)}" for sign in signs)
             note = (
@@ -355,8 +355,13 @@ def _derived_value(result: Derived, decimals: int) -> str:
 
 SIGN_WORDS = {sign: TERMS[sign] for sign in (">", "<", "≈")}
 """What each sign before a derived value means, in Chinese and English."""
-# What each sign says about the true value, for the Chinese note under a table.
-_SIGN_MEANINGS_ZH = {">": "实际值大于所示数值", "<": "实际值小于所示数值", "≈": "所示数值为近似值"}
+# What each sign says about the true value, and which way its bound was rounded, for the
+# Chinese note under a table.
+_SIGN_MEANINGS_ZH = {
+    ">": "实际值大于所示数值，所示数值向下舍去",
+    "<": "实际值小于所示数值，所示数值向上进位",
+    "≈": "所示数值为近似值",
+}
 
 
 def number(value: float, decimals: int = 0) -> str:

@@ -176,6 +176,7 @@ def test_the_chinese_edition_writes_tables_as_chinese_publications_do() -> None:
         ("限上汽车销售额（上年同期）", "147.1亿元", "2022年同期"),
     )
     assert derived.note == (
-        "取整到百位或保留一位小数。“不足”表示实际值小于所示数值；所示界限值经取整后仍然成立。"
+        "取整到百位或保留一位小数。“不足”表示实际值小于所示数值，所示数值向上进位。"
+        "舍入后表述仍然成立。"
     )
     assert glossary.language() == "en"  # the edition ends with the block
