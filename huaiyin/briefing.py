@@ -167,8 +167,8 @@ def build(
     written: list[_Rendered] = []
     try:
         with tempfile.TemporaryDirectory(prefix=f"{FONT_DIR_PREFIX}{os.getpid()}-") as font_dir:
-            text = "".join(body + _chart_text(body) for _, body in documents.values())
-            stylesheet = _stylesheet(Path(font_dir), text)
+            text = "".join(body for _, body in documents.values())
+            stylesheet = _stylesheet(Path(font_dir), text + _chart_text(text))
             _render_all(documents, stylesheet, written)
         _publish(out, [(r.target, r.temporary) for r in written])
     except OSError as err:
@@ -771,10 +771,11 @@ _SVG_IMAGE = re.compile(r"""src=(["'])data:image/svg\+xml([^,"']*),(.*?)\1""", r
 
 
 def _chart_text(body: str) -> str:
-    """The words and numbers of the body's SVG images: a chart's text is drawn from the
-    subset face too (see ``fonts.CHART_TEXT_ENV``)."""
+    """The words and numbers of the body's SVG images, each read once however often it
+    appears: a chart's text is drawn from the subset face too (see ``fonts.CHART_TEXT_ENV``)."""
     texts = []
-    for _, parameters, data in _SVG_IMAGE.findall(body):
+    # A combined briefing repeats every chart of the notebooks' own PDFs.
+    for _, parameters, data in dict.fromkeys(_SVG_IMAGE.findall(body)):
         try:
             encoded = html.unescape(data)
             svg = (
